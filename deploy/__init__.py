@@ -1,0 +1,1 @@
+"""Deployment assets: local infrastructure launchers, Kubernetes manifests, container image."""

@@ -1,0 +1,104 @@
+"""Where Kafka and PostgreSQL come from: given addresses, then testcontainers, then local processes.
+
+Tests, the demo and benchmarks all resolve infrastructure here, in the same order.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+log = logging.getLogger("numport.infra")
+
+
+@dataclass
+class Infra:
+    kafka_bootstrap: str
+    database_url: str
+    kafka_source: str
+    database_source: str
+    startup_seconds: dict[str, float] = field(default_factory=dict)
+    _stops: list[Callable[[], None]] = field(default_factory=list, repr=False)
+
+    def stop(self) -> None:
+        while self._stops:
+            with contextlib.suppress(Exception):
+                self._stops.pop()()
+
+
+def docker_answers() -> bool:
+    if os.environ.get("NUMPORT_NO_DOCKER"):
+        return False
+    try:
+        import docker  # shipped with testcontainers
+
+        client = docker.from_env(timeout=3)
+        client.ping()
+        return True
+    except Exception:
+        return False
+
+
+def _kafka(infra_stops: list[Callable[[], None]], timings: dict[str, float]) -> tuple[str, str]:
+    if address := os.environ.get("NUMPORT_KAFKA_BOOTSTRAP"):
+        return address, "environment"
+    if docker_answers():
+        from testcontainers.kafka import KafkaContainer
+
+        container = KafkaContainer("apache/kafka:3.9.1").with_kraft()
+        container.start()
+        infra_stops.append(container.stop)
+        return container.get_bootstrap_server(), "testcontainers"
+    from deploy.local import kafka
+
+    started = time.monotonic()
+    broker = kafka.start()
+    infra_stops.append(broker.stop)
+    timings["kafka"] = time.monotonic() - started
+    return broker.bootstrap, f"local java (Kafka {kafka.KAFKA_VERSION})"
+
+
+def _postgres(infra_stops: list[Callable[[], None]], timings: dict[str, float]) -> tuple[str, str]:
+    if address := os.environ.get("NUMPORT_DATABASE_URL"):
+        return address, "environment"
+    if docker_answers():
+        from testcontainers.postgres import PostgresContainer
+
+        container = PostgresContainer("postgres:16-alpine", driver=None)
+        container.start()
+        infra_stops.append(container.stop)
+        return container.get_connection_url(), "testcontainers"
+    from deploy.local import postgres
+
+    started = time.monotonic()
+    server = postgres.start()
+    infra_stops.append(server.stop)
+    timings["postgres"] = time.monotonic() - started
+    return server.url, f"local pg_ctl ({server.bindir.parent.name})"
+
+
+def start() -> Infra:
+    stops: list[Callable[[], None]] = []
+    timings: dict[str, float] = {}
+    try:
+        database_url, database_source = _postgres(stops, timings)
+        kafka_bootstrap, kafka_source = _kafka(stops, timings)
+    except BaseException:
+        for stop in reversed(stops):
+            with contextlib.suppress(Exception):
+                stop()
+        raise
+    return Infra(kafka_bootstrap, database_url, kafka_source, database_source, timings, stops)
+
+
+@contextlib.contextmanager
+def running() -> Iterator[Infra]:
+    infra = start()
+    try:
+        yield infra
+    finally:
+        infra.stop()
