@@ -99,14 +99,17 @@ def _properties(workdir: Path, port: int, controller_port: int) -> str:
 async def _answers(bootstrap: str) -> bool:
     from aiokafka.admin import AIOKafkaAdminClient
 
-    logging.getLogger("aiokafka").setLevel(logging.CRITICAL)  # refused connections are expected while booting
+    quiet = logging.getLogger("aiokafka")
+    level = quiet.level
+    quiet.setLevel(logging.CRITICAL)  # refused connections are expected while the broker boots
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=3000)
-    await admin.start()
     try:
+        await admin.start()
         await admin.describe_cluster()
         return True
     finally:
         await admin.close()
+        quiet.setLevel(level)
 
 
 def broker_answers(bootstrap: str) -> bool:

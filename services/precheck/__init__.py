@@ -1,0 +1,1 @@
+"""Precheck: every blocker of a migration, found before anything is touched."""

@@ -1,0 +1,24 @@
+"""Kafka-facing handlers of precheck: parse, load facts, decide, save and emit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from services.precheck import domain, repository
+from services.precheck.meta_api import MetaGraphFacts
+from shared.clock import Clock
+from shared.consumer import Unit
+from shared.events import MigrationRequested
+
+
+@dataclass
+class Precheck:
+    facts: MetaGraphFacts
+    clock: Clock
+
+    async def on_migration_requested(self, event: MigrationRequested, unit: Unit) -> None:
+        facts = await self.facts.gather(event)
+        outcome, report, verdict = domain.decide(event, facts, self.clock.now())
+        async with unit.transaction() as tx:
+            await repository.save_report(tx.conn, event, outcome, report, verdict.occurred_at)
+            await tx.emit(verdict)

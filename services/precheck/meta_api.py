@@ -1,0 +1,75 @@
+"""Reads the facts precheck needs from the Graph API (Meta or the sandbox) and probes the business website."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+
+from services.precheck.domain import Facts
+from shared.events import MigrationRequested
+from shared.graph import GraphClient
+from shared.phone import same_line, to_e164
+
+NUMBER_FIELDS = ["id", "display_phone_number", "name_status", "new_name_status", "is_pin_enabled", "platform_type",
+                 "account_mode", "is_test_number", "status"]
+WABA_FIELDS = ["id", "account_review_status", "ownership_type", "owner_business_info", "on_behalf_of_business_info",
+               "primary_funding_id"]
+
+
+class MetaGraphFacts:
+    def __init__(self, graph: GraphClient, website_timeout: float = 3.0) -> None:
+        self.graph, self.website_timeout = graph, website_timeout
+
+    async def _find_number(self, waba_id: str | None, phone: str) -> dict | None:
+        if not waba_id:
+            return None
+        listing = await self.graph.get(f"/{waba_id}/phone_numbers", fields=NUMBER_FIELDS, limit=100)
+        wanted = same_line(phone)
+        for number in listing.get("data", []):
+            if to_e164(number["display_phone_number"]) in wanted:
+                return number
+        return None
+
+    async def website_live(self, url: str | None) -> bool | None:
+        if not url:
+            return None
+        try:
+            async with httpx.AsyncClient(timeout=self.website_timeout, follow_redirects=True) as http:
+                return (await http.get(url)).status_code < 400
+        except httpx.HTTPError:
+            return False
+
+    async def gather(self, req: MigrationRequested) -> Facts:
+        business, waba, number, in_destination, apps, website = await asyncio.gather(
+            self.graph.get(f"/{req.business_id}", fields=["id", "verification_status"]),
+            self.graph.get(f"/{req.source_waba_id}", fields=WABA_FIELDS) if req.source_waba_id else _none(),
+            self._find_number(req.source_waba_id, req.phone_number),
+            self._find_number(req.destination_waba_id, req.phone_number),
+            self.graph.get(f"/{req.destination_waba_id}/subscribed_apps"),
+            self.website_live(req.website),
+        )
+        waba, number = waba or {}, number or {}
+        owner = (waba.get("on_behalf_of_business_info") or waba.get("owner_business_info") or {}).get("id")
+        return Facts(
+            business_verified=str(business.get("verification_status", "")).lower() == "verified",
+            source_waba_business_id=owner,
+            source_waba_approved=waba.get("account_review_status") == "APPROVED",
+            source_waba_has_payment_method=bool(waba.get("primary_funding_id")),
+            source_waba_shared=waba.get("ownership_type") == "ON_BEHALF_OF",
+            registered_number=to_e164(number["display_phone_number"]) if number else None,
+            in_destination=in_destination is not None,
+            two_step_enabled=bool(number.get("is_pin_enabled")),
+            name_status=number.get("name_status", "NONE"),
+            name_change_pending=number.get("new_name_status") in ("PENDING_REVIEW", "PENDING"),
+            test_number=bool(number.get("is_test_number")),
+            account_mode=number.get("account_mode", "LIVE"),
+            platform=number.get("platform_type", "NOT_APPLICABLE"),
+            destination_apps_subscribed=len(apps.get("data", [])),
+            website_live=website,
+            source_known=bool(req.source_waba_id),
+        )
+
+
+async def _none() -> None:
+    return None

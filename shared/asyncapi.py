@@ -1,0 +1,71 @@
+"""AsyncAPI 3.0 documents generated from a service's subscriptions, the topic map and the event models."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+from shared import topics
+from shared.events import Event
+
+DLQ_HEADERS = {
+    "type": "object",
+    "description": "Original headers plus why the record could not be processed.",
+    "properties": {name: {"type": "string"} for name in (
+        "x-numport-dlq-reason", "x-numport-dlq-error-type", "x-numport-dlq-consumer",
+        "x-numport-original-topic", "x-numport-original-partition", "x-numport-original-offset")},
+}
+
+
+def _message(event: type[Event]) -> dict[str, Any]:
+    schema = event.model_json_schema(ref_template="#/components/schemas/{model}")
+    schema.pop("$defs", None)
+    return {"name": event.__name__, "title": event.__name__, "summary": (event.__doc__ or "").strip() or None,
+            "contentType": "application/json", "payload": schema}
+
+
+def _schemas(events: set[type[Event]]) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for event in events:
+        found.update(event.model_json_schema(ref_template="#/components/schemas/{model}").get("$defs", {}))
+    return found
+
+
+def document(spec: Any) -> dict[str, Any]:
+    consumed = {sub.topic for sub in spec.subscriptions}
+    produced = {t for t in topics.ALL if spec.name in t.producers}
+    channels: dict[str, Any] = {}
+    operations: dict[str, Any] = {}
+    events: set[type[Event]] = set()
+    for topic in sorted(consumed | produced, key=lambda t: t.name):
+        channels[topic.name] = {
+            "address": topic.name, "description": topic.description,
+            "messages": {e.__name__: {"$ref": f"#/components/messages/{e.__name__}"} for e in topic.events}}
+        events.update(topic.events)
+    for sub in spec.subscriptions:
+        operations[f"on_{sub.name}"] = {
+            "action": "receive", "channel": {"$ref": f"#/channels/{sub.topic.name}"}, "description": sub.description,
+            "messages": [{"$ref": f"#/channels/{sub.topic.name}/messages/{e.__name__}"} for e in sub.events]}
+        channels[sub.topic.dlq] = {"address": sub.topic.dlq, "description": f"Dead letters of {spec.name}.",
+                                   "messages": {"DeadLetter": {"$ref": "#/components/messages/DeadLetter"}}}
+        operations[f"dead_letter_{sub.name}"] = {"action": "send", "channel": {"$ref": f"#/channels/{sub.topic.dlq}"}}
+    for topic in sorted(produced, key=lambda t: t.name):
+        operations[f"to_{topic.name.split('.', 1)[1].replace('.', '_').replace('-', '_')}"] = {
+            "action": "send", "channel": {"$ref": f"#/channels/{topic.name}"},
+            "messages": [{"$ref": f"#/channels/{topic.name}/messages/{e.__name__}"} for e in topic.events]}
+    messages = {e.__name__: _message(e) for e in sorted(events, key=lambda e: e.__name__)}
+    messages["DeadLetter"] = {"name": "DeadLetter", "contentType": "application/octet-stream",
+                              "summary": "The original record, byte for byte, with the original key.",
+                              "headers": DLQ_HEADERS, "payload": {"type": "string", "format": "binary"}}
+    return {
+        "asyncapi": "3.0.0",
+        "info": {"title": f"numport {spec.name}", "version": "1.0.0", "description": spec.description},
+        "defaultContentType": "application/json",
+        "channels": channels, "operations": operations,
+        "components": {"messages": messages, "schemas": _schemas(events)},
+    }
+
+
+def render(spec: Any) -> str:
+    return yaml.safe_dump(document(spec), sort_keys=True, allow_unicode=True, width=120)

@@ -1,0 +1,74 @@
+"""The `numport` command: run a service, the sandbox, the demo, or regenerate the AsyncAPI documents."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from pathlib import Path
+
+import typer
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="numport: WhatsApp number migration platform.")
+SERVICES = {"precheck": "services.precheck.main"}
+
+
+def spec_of(service: str):  # noqa: ANN201 - returns a ServiceSpec, imported lazily to keep start-up light
+    if service not in SERVICES:
+        raise typer.BadParameter(f"unknown service {service!r}; choose one of: {', '.join(SERVICES)}")
+    return importlib.import_module(SERVICES[service]).SPEC
+
+
+@app.command()
+def run(service: str = typer.Argument(..., help="Service to run: " + ", ".join(SERVICES))) -> None:
+    """Run one service until SIGTERM; configuration comes from NUMPORT_* environment variables."""
+    from shared.service import main
+
+    main(spec_of(service))
+
+
+@app.command()
+def sandbox(port: int = typer.Option(8099, help="Port to listen on (127.0.0.1)."),
+            scenario: str = typer.Option("", help="Scenario name or YAML/JSON file to load at start.")) -> None:
+    """Serve the Graph API sandbox standalone."""
+    import uvicorn
+
+    from sandbox.app import create_app
+    from sandbox.state import World, read_scenario
+
+    world = World()
+    if scenario:
+        world.load(read_scenario(scenario))
+    uvicorn.run(create_app(world), host="127.0.0.1", port=port, log_level="warning")
+
+
+@app.command()
+def asyncapi(check: bool = typer.Option(False, help="Fail when a checked-in document is stale."),
+             out: Path = typer.Option(Path("docs/asyncapi"), help="Folder of the documents.")) -> None:
+    """Generate one AsyncAPI document per service from the code."""
+    from shared.asyncapi import render
+
+    stale = []
+    for service in SERVICES:
+        path, text = out / f"{service}.yaml", render(spec_of(service))
+        if check:
+            if not path.exists() or path.read_text() != text:
+                stale.append(str(path))
+        else:
+            out.mkdir(parents=True, exist_ok=True)
+            path.write_text(text)
+            typer.echo(f"wrote {path}")
+    if stale:
+        typer.echo(f"stale AsyncAPI documents: {', '.join(stale)}; run `numport asyncapi` and commit", err=True)
+        raise typer.Exit(1)
+
+
+@app.command()
+def demo() -> None:
+    """Start Kafka, PostgreSQL, the sandbox and the services, run a migration request end to end, show it."""
+    from shared.demo import main as demo_main
+
+    sys.exit(demo_main())
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,179 @@
+"""Consumption runtime: parse, deduplicate, run the handler with bounded retry, dead-letter what cannot be processed.
+
+A record is acknowledged only when its effects are committed or it sits in the dead-letter topic. Outages of
+PostgreSQL are not the record's fault: those re-raise so the record is redelivered instead of dead-lettered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+
+import asyncpg
+from pydantic import ValidationError
+
+from shared import outbox
+from shared.errors import DuplicateEvent, PermanentError, TransientError
+from shared.events import Event, parse_event
+from shared.kafka import Producer, Record
+from shared.logging import log_context, redact_text
+from shared.metrics import CONSUMED, DEAD_LETTERED, HANDLER_SECONDS
+from shared.topics import Topic
+
+log = logging.getLogger("numport.consumer")
+INFRA_ERRORS = (OSError, asyncpg.InterfaceError, asyncpg.PostgresConnectionError, asyncpg.CannotConnectNowError)
+
+
+@dataclass
+class Tx:
+    """An open transaction: save state through `conn`, queue events with `emit`; both commit together."""
+
+    conn: asyncpg.Connection
+
+    async def emit(self, *events: Event) -> None:
+        await outbox.append(self.conn, events)
+
+
+@dataclass
+class Unit:
+    """Handed to a single-event handler: do outside reads first, then save and emit in `transaction()`."""
+
+    pool: asyncpg.Pool
+    consumer: str
+    event: Event
+
+    @contextlib.asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Tx]:
+        async with self.pool.acquire() as conn, conn.transaction():
+            if not await outbox.claim(conn, self.consumer, [self.event.event_id]):
+                raise DuplicateEvent(str(self.event.event_id))
+            yield Tx(conn)
+
+
+EventHandler = Callable[[Event, Unit], Awaitable[None]]
+BatchHandler = Callable[[list[Event], Tx], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """A handler's place in the pipes: which topic, which of its event types, one event or batches."""
+
+    name: str
+    topic: Topic
+    events: tuple[type[Event], ...]
+    description: str
+    batch: bool = False
+
+
+@dataclass
+class Consumer:
+    service: str
+    pool: asyncpg.Pool
+    producer: Producer
+    max_attempts: int
+    backoff: float
+    sleep: Callable[[float], Awaitable[None]] = field(default=asyncio.sleep)
+
+    @property
+    def group(self) -> str:
+        return f"numport.{self.service}"
+
+    def _delay(self, attempt: int, error: Exception) -> float:
+        if isinstance(error, TransientError) and error.retry_after is not None:
+            return error.retry_after
+        return random.uniform(0, self.backoff * 2 ** (attempt - 1))
+
+    async def _dead_letter(self, record: Record, reason: str, error: Exception) -> None:
+        reason = redact_text(reason)
+        await self.producer.dead_letter(record, self.group, reason, type(error).__name__)
+        DEAD_LETTERED.labels(self.service, record.topic).inc()
+        CONSUMED.labels(self.service, record.topic, "dead_lettered").inc()
+        log.error("record dead-lettered", extra={"reason": reason, "topic": record.topic,
+                                                 "partition": record.partition, "offset": record.offset})
+
+    def _parse(self, sub: Subscription, record: Record) -> Event | None:
+        event = parse_event(record.value)
+        if type(event) not in sub.events:
+            CONSUMED.labels(self.service, record.topic, "ignored").inc()
+            return None
+        return event
+
+    async def _attempts(self, record: Record, run: Callable[[], Awaitable[None]]) -> None:
+        """Run with bounded retry; dead-letter permanent or exhausted failures; re-raise infrastructure outages."""
+        for attempt in range(1, self.max_attempts + 1):
+            try:
+                await run()
+                return
+            except DuplicateEvent:
+                CONSUMED.labels(self.service, record.topic, "duplicate").inc()
+                return
+            except (PermanentError, ValidationError) as error:
+                await self._dead_letter(record, f"permanent failure: {error}", error)
+                return
+            except Exception as error:
+                if attempt == self.max_attempts:
+                    if isinstance(error, INFRA_ERRORS):
+                        raise  # not the record's fault: leave it unacknowledged and have it redelivered
+                    await self._dead_letter(record, f"gave up after {attempt} attempts: {error!r}", error)
+                    return
+                log.warning("handler failed, retrying", extra={"attempt": attempt, "error": repr(error)})
+                await self.sleep(self._delay(attempt, error))
+
+    async def handle(self, sub: Subscription, handler: EventHandler, record: Record) -> None:
+        token = log_context.set({"topic": record.topic, "partition": record.partition, "offset": record.offset})
+        try:
+            try:
+                event = self._parse(sub, record)
+            except ValidationError as error:
+                await self._dead_letter(record, f"malformed event: {_summary(error)}", error)
+                return
+            if event is None:
+                return
+            if await outbox.seen(self.pool, self.group, event.event_id):
+                CONSUMED.labels(self.service, record.topic, "duplicate").inc()
+                return
+            started = time.perf_counter()
+            await self._attempts(record, lambda: handler(event, Unit(self.pool, self.group, event)))
+            HANDLER_SECONDS.labels(self.service, record.topic).observe(time.perf_counter() - started)
+            CONSUMED.labels(self.service, record.topic, "processed").inc()
+        finally:
+            log_context.reset(token)
+
+    async def handle_batch(self, sub: Subscription, handler: BatchHandler, records: list[Record]) -> None:
+        """One transaction for the whole batch; if it keeps failing, fall back to one record at a time."""
+        parsed: list[tuple[Record, Event]] = []
+        for record in records:
+            try:
+                if (event := self._parse(sub, record)) is not None:
+                    parsed.append((record, event))
+            except ValidationError as error:
+                await self._dead_letter(record, f"malformed event: {_summary(error)}", error)
+        if not parsed:
+            return
+        started = time.perf_counter()
+        try:
+            await self._run_batch(handler, [e for _, e in parsed])
+        except Exception as error:
+            if isinstance(error, INFRA_ERRORS):
+                raise
+            log.warning("batch failed, isolating records", extra={"size": len(parsed), "error": repr(error)})
+            for record, event in parsed:
+                await self._attempts(record, lambda ev=event: self._run_batch(handler, [ev]))
+        HANDLER_SECONDS.labels(self.service, sub.topic.name).observe(time.perf_counter() - started)
+        CONSUMED.labels(self.service, sub.topic.name, "processed").inc(len(parsed))
+
+    async def _run_batch(self, handler: BatchHandler, events: list[Event]) -> None:
+        async with self.pool.acquire() as conn, conn.transaction():
+            unique = list({e.event_id: e for e in reversed(events)}.values())[::-1]
+            fresh = await outbox.claim(conn, self.group, [e.event_id for e in unique])
+            await handler([e for e in unique if e.event_id in fresh], Tx(conn))
+
+
+def _summary(error: ValidationError) -> str:
+    parts = [f"{'.'.join(str(p) for p in e['loc']) or 'payload'}: {e['msg']}" for e in error.errors()[:5]]
+    return "; ".join(parts)

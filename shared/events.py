@@ -1,0 +1,181 @@
+"""The event contract: one envelope and every domain event numport's services exchange on Kafka.
+
+Events are frozen and versioned; their ids are derived from what they are about, so an event emitted twice
+(a retried handler, a replayed outbox row) carries the same id and deduplicates downstream.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, field_validator
+
+NAMESPACE = uuid.UUID("6f1c1f4e-6d0f-5a43-9c59-6e756d706f72")
+SUPPORTED_SCHEMA_VERSIONS = (1,)
+
+PhoneKey = Annotated[str, Field(pattern=r"^\+[1-9][0-9]{6,14}$", description="E.164 phone number, the Kafka key.")]
+
+
+def derive_id(*parts: object) -> uuid.UUID:
+    """A uuid5 over the parts: the same facts always give the same id."""
+    return uuid.uuid5(NAMESPACE, ":".join(str(p) for p in parts))
+
+
+class Event(BaseModel):
+    """Envelope shared by every event; subclasses add the payload and pin `type`."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+    identity_fields: ClassVar[tuple[str, ...]] = ()
+
+    event_id: uuid.UUID = Field(description="Deterministic id (uuid5 of migration, type and identity fields).")
+    type: str = Field(description="Event type name, past tense; selects the payload schema.")
+    schema_version: Literal[1] = Field(default=1, description="Payload schema version; bumped only on breaking change.")
+    occurred_at: AwareDatetime = Field(description="When the fact happened, timezone-aware UTC.")
+    migration_id: uuid.UUID = Field(description="The migration this event belongs to.")
+    phone_number: PhoneKey
+    correlation_id: uuid.UUID = Field(description="Id shared by every event of one migration request.")
+    causation_id: uuid.UUID | None = Field(default=None, description="event_id of the event that caused this one.")
+    producer: str = Field(description="Service that emitted the event.")
+
+    @field_validator("occurred_at")
+    @classmethod
+    def _utc(cls, value: datetime) -> datetime:
+        return value.astimezone(UTC)
+
+    @classmethod
+    def create(cls, *, cause: Event | None = None, **fields: Any) -> Any:
+        """Build the event with its derived id, inheriting migration, number and correlation from `cause`."""
+        if cause is not None:
+            fields.setdefault("migration_id", cause.migration_id)
+            fields.setdefault("phone_number", cause.phone_number)
+            fields.setdefault("correlation_id", cause.correlation_id)
+            fields.setdefault("causation_id", cause.event_id)
+        kind = cls.model_fields["type"].default
+        identity = [fields[name] for name in cls.identity_fields]
+        fields["event_id"] = derive_id(fields["migration_id"], kind, *identity)
+        return cls(type=kind, **fields)
+
+
+Flow = Literal["programmatic", "embedded_signup"]
+SourceKind = Literal["bsp_cloud_api", "bsp_on_premises", "own_on_premises"]
+Actor = Literal["customer", "current_bsp", "numport"]
+
+
+class MigrationRequested(Event):
+    type: Literal["MigrationRequested"] = "MigrationRequested"
+    partner_id: str = Field(description="Our partner (reseller or platform team) that asked for the migration.")
+    business_id: str = Field(description="Meta Business Manager ID the customer gave.")
+    destination_waba_id: str = Field(description="WABA the number moves to.")
+    flow: Flow = Field(description="Meta migration flow to run.")
+    source: SourceKind = Field(description="Where the number is served today.")
+    source_waba_id: str | None = Field(default=None, description="WABA that holds the number now, when known.")
+    display_name: str | None = Field(default=None, description="Display name the customer expects to keep.")
+    website: str | None = Field(default=None, description="Business website listed in Business Manager.")
+    phone_number_as_typed: str = Field(description="The number exactly as the customer typed it.")
+    admin_access_confirmed: bool = Field(description="Requester confirms admin access to Business Manager.")
+
+
+class CheckOutcome(BaseModel):
+    """One precheck item: passed, failed (with why, how to fix and who must act) or not applicable."""
+
+    model_config = ConfigDict(frozen=True)
+    check: str = Field(description="Stable name of the check.")
+    status: Literal["pass", "fail", "not_applicable"] = Field(description="Result of the check.")
+    reason_code: str | None = Field(default=None, description="Stable code of the failure.")
+    message: str | None = Field(default=None, description="What is wrong, in plain words.")
+    remedy: str | None = Field(default=None, description="What to do about it.")
+    actor: Actor | None = Field(default=None, description="Who must act to fix it.")
+
+
+class NumberEligible(Event):
+    type: Literal["NumberEligible"] = "NumberEligible"
+    report: tuple[CheckOutcome, ...] = Field(description="Every check with its outcome.")
+    source_waba_id: str | None = Field(default=None, description="WABA that holds the number now.")
+    phone_number_id: str | None = Field(default=None, description="Graph id of the number on the source WABA.")
+
+
+class NumberIneligible(Event):
+    type: Literal["NumberIneligible"] = "NumberIneligible"
+    report: tuple[CheckOutcome, ...] = Field(description="Every check with its outcome.")
+    failed: tuple[str, ...] = Field(description="Reason codes of the failed checks.")
+
+
+class MigrationNotNeeded(Event):
+    type: Literal["MigrationNotNeeded"] = "MigrationNotNeeded"
+    outcome: Literal["add_directly", "already_moved"] = Field(description="Why no migration is needed.")
+    message: str = Field(description="What the partner should do instead.")
+
+
+class OboAccepted(Event):
+    type: Literal["OboAccepted"] = "OboAccepted"
+    business_id: str = Field(description="Customer business that accepted the Message-on-Behalf request.")
+    destination_waba_id: str = Field(description="WABA the request was for.")
+    accepted_at: AwareDatetime = Field(description="When the customer accepted.")
+
+
+class PhoneRegistered(Event):
+    type: Literal["PhoneRegistered"] = "PhoneRegistered"
+    phone_number_id: str = Field(description="Graph id of the number on the destination WABA.")
+    destination_waba_id: str = Field(description="WABA the number now belongs to.")
+    completed_at: AwareDatetime = Field(description="Migration-complete instant: when Meta accepted the registration.")
+    source_partner: str = Field(description="Partner billed for messages sent before completed_at.")
+    destination_partner: str = Field(description="Partner billed for messages sent at or after completed_at.")
+
+
+class TemplateOutcome(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    name: str = Field(description="Template name.")
+    language: str = Field(description="Template language code.")
+    outcome: Literal["migrated", "rejected", "skipped"] = Field(description="What happened to it.")
+    reason: str | None = Field(default=None, description="Why it was rejected or skipped.")
+
+
+class TemplatesDuplicated(Event):
+    type: Literal["TemplatesDuplicated"] = "TemplatesDuplicated"
+    source_waba_id: str = Field(description="WABA the templates were copied from.")
+    destination_waba_id: str = Field(description="WABA the templates were copied to.")
+    templates: tuple[TemplateOutcome, ...] = Field(description="Every template considered, with its outcome.")
+
+
+class MigrationFailed(Event):
+    type: Literal["MigrationFailed"] = "MigrationFailed"
+    step: str = Field(description="Saga step that failed.")
+    reason_code: str = Field(description="Stable code of the failure.")
+    message: str = Field(description="What went wrong, in plain words.")
+
+
+class MigrationEscalated(Event):
+    type: Literal["MigrationEscalated"] = "MigrationEscalated"
+    identity_fields: ClassVar[tuple[str, ...]] = ("reason_code",)
+    reason_code: str = Field(description="Why a human must step in.")
+    ticket: dict[str, str] = Field(description="Support-ticket fields an onboarding team asks for.")
+
+
+class MigrationCompleted(Event):
+    type: Literal["MigrationCompleted"] = "MigrationCompleted"
+    phone_number_id: str = Field(description="Graph id of the number on the destination WABA.")
+    completed_at: AwareDatetime = Field(description="Same instant as PhoneRegistered.completed_at.")
+
+
+DomainEvent = Annotated[
+    MigrationRequested | NumberEligible | NumberIneligible | MigrationNotNeeded | OboAccepted | PhoneRegistered
+    | TemplatesDuplicated | MigrationFailed | MigrationEscalated | MigrationCompleted,
+    Field(discriminator="type"),
+]
+EVENT_TYPES: dict[str, type[Event]] = {
+    cls.model_fields["type"].default: cls
+    for cls in (MigrationRequested, NumberEligible, NumberIneligible, MigrationNotNeeded, OboAccepted,
+                PhoneRegistered, TemplatesDuplicated, MigrationFailed, MigrationEscalated, MigrationCompleted)
+}
+_adapter: TypeAdapter[Event] = TypeAdapter(DomainEvent)
+
+
+def parse_event(raw: bytes | str) -> Event:
+    """Decode a wire event; raises pydantic.ValidationError on anything we do not understand."""
+    return _adapter.validate_json(raw)
+
+
+def dump_event(event: Event) -> bytes:
+    return event.model_dump_json().encode()

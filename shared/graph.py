@@ -1,0 +1,136 @@
+"""httpx client of Meta's Graph API (or the sandbox): typed errors, backoff with jitter, Retry-After honoured.
+
+Reads are retried freely. A write is retried only when Meta certainly did not act on it (throttled, or the
+connection never opened); otherwise the caller gets `GraphOutcomeUnknown` and must read Meta's state before
+deciding to send it again — a restart must never repeat a side effect blindly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import httpx
+
+from shared.errors import PermanentError, TransientError
+from shared.metrics import GRAPH_REQUESTS
+
+log = logging.getLogger("numport.graph")
+THROTTLE_CODES = frozenset({4, 17, 32, 613, 80007, 80008, 130429, 131056, 133009})
+TRANSIENT_CODES = frozenset({1, 2, 131000, 133004, 133015, 2494100}) | THROTTLE_CODES
+
+
+class GraphError(Exception):
+    """Meta's error envelope, parsed; never carries the request's token."""
+
+    def __init__(self, status: int, error: dict[str, Any], retry_after: float | None = None) -> None:
+        self.status = status
+        self.code = int(error.get("code") or 0)
+        self.subcode = int(error.get("error_subcode") or 0) or None
+        self.error_type = str(error.get("type") or "")
+        self.message = str(error.get("message") or "")
+        self.details = str((error.get("error_data") or {}).get("details") or "")
+        self.fbtrace_id = error.get("fbtrace_id")
+        self.is_transient = bool(error.get("is_transient")) or self.code in TRANSIENT_CODES or status >= 500
+        self.retry_after = retry_after
+        super().__init__(f"Graph API error {self.code}"
+                         f"{f'/{self.subcode}' if self.subcode else ''} (HTTP {status}): {self.message}")
+
+    @property
+    def throttled(self) -> bool:
+        return self.code in THROTTLE_CODES or self.status == 429
+
+
+class GraphTransientError(GraphError, TransientError):
+    pass
+
+
+class GraphPermanentError(GraphError, PermanentError):
+    pass
+
+
+class GraphOutcomeUnknown(TransientError):
+    """A write may or may not have reached Meta; read the state before trying again."""
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("retry-after")
+    try:
+        return max(0.0, float(value)) if value is not None else None
+    except ValueError:
+        return None
+
+
+def parse_error(response: httpx.Response) -> GraphError:
+    try:
+        body = response.json()
+        error = body["error"] if isinstance(body, dict) and isinstance(body.get("error"), dict) else {}
+    except ValueError:
+        error = {}
+    if not error:
+        error = {"message": f"unexpected response body ({response.headers.get('content-type', 'no type')})",
+                 "code": 2 if response.status_code >= 500 else 0}
+    parsed = GraphError(response.status_code, error, _retry_after(response))
+    kind = GraphTransientError if parsed.is_transient else GraphPermanentError
+    return kind(response.status_code, error, parsed.retry_after)
+
+
+class GraphClient:
+    def __init__(self, base_url: str, version: str, token: str, *, timeout: float = 10.0, max_attempts: int = 5,
+                 backoff: float = 0.5, max_backoff: float = 30.0, transport: httpx.AsyncBaseTransport | None = None,
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
+        self._http = httpx.AsyncClient(base_url=f"{base_url.rstrip('/')}/{version}", timeout=timeout,
+                                       headers={"Authorization": f"Bearer {token}"}, transport=transport)
+        self.max_attempts, self.backoff, self.max_backoff, self._sleep = max_attempts, backoff, max_backoff, sleep
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def get(self, path: str, fields: list[str] | None = None, **params: Any) -> dict[str, Any]:
+        if fields:
+            params["fields"] = ",".join(fields)
+        return await self._call("GET", path, idempotent=True, params=params)
+
+    async def post(self, path: str, body: dict[str, Any] | None = None, *, idempotent: bool = False) -> dict[str, Any]:
+        return await self._call("POST", path, idempotent=idempotent, json=body or {})
+
+    async def _call(self, method: str, path: str, *, idempotent: bool, **kwargs: Any) -> dict[str, Any]:
+        for attempt in range(1, self.max_attempts + 1):
+            try:
+                response = await self._http.request(method, path, **kwargs)
+            except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+                error: Exception = TransientError(f"Graph API unreachable: {type(exc).__name__}")
+                retry_after = None
+            except httpx.TransportError as exc:
+                if not idempotent:
+                    GRAPH_REQUESTS.labels(method, "unknown").inc()
+                    raise GraphOutcomeUnknown(f"{method} {path}: connection lost after sending "
+                                              f"({type(exc).__name__})") from None
+                error, retry_after = TransientError(f"Graph API transport error: {type(exc).__name__}"), None
+            else:
+                if response.is_success:
+                    GRAPH_REQUESTS.labels(method, "ok").inc()
+                    return response.json() if response.content else {}
+                error = parse_error(response)
+                retry_after = error.retry_after
+                if isinstance(error, GraphPermanentError):
+                    GRAPH_REQUESTS.labels(method, "permanent").inc()
+                    raise error
+                if not idempotent and not error.throttled:
+                    GRAPH_REQUESTS.labels(method, "unknown").inc()
+                    raise GraphOutcomeUnknown(f"{method} {path}: {error}") from error
+            GRAPH_REQUESTS.labels(method, "retried").inc()
+            if attempt == self.max_attempts:
+                raise error
+            delay = retry_after if retry_after is not None else self._backoff(attempt)
+            log.warning("Graph call will be retried", extra={"method": method, "path": path, "attempt": attempt,
+                                                              "delay": round(delay, 3), "error": str(error)})
+            await self._sleep(delay)
+        raise AssertionError("unreachable")
+
+    def _backoff(self, attempt: int) -> float:
+        """Full jitter: uniform over [0, base * 2^(attempt-1)], capped."""
+        return random.uniform(0, min(self.max_backoff, self.backoff * 2 ** (attempt - 1)))

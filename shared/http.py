@@ -1,0 +1,71 @@
+"""Liveness, readiness and Prometheus metrics over HTTP, and a small helper to serve an ASGI app in-process."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import asyncpg
+import uvicorn
+from fastapi import FastAPI, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+
+class Probes:
+    def __init__(self, service: str, pool: asyncpg.Pool, broker: Any, relay: Any) -> None:
+        self.service, self.pool, self.broker, self.relay = service, pool, broker, relay
+
+    async def ready(self) -> dict[str, bool]:
+        checks = {"database": False, "kafka": False}
+        with contextlib.suppress(Exception):
+            checks["database"] = await asyncio.wait_for(self.pool.fetchval("SELECT true"), 2.0)
+        with contextlib.suppress(Exception):
+            checks["kafka"] = bool(await asyncio.wait_for(self.broker.ping(timeout=2.0), 3.0))
+        return checks
+
+    def app(self) -> FastAPI:
+        app = FastAPI(title=f"numport {self.service} probes", docs_url=None, redoc_url=None)
+
+        @app.get("/healthz")
+        async def healthz() -> dict[str, str]:
+            return {"status": "ok", "service": self.service}
+
+        @app.get("/readyz")
+        async def readyz(response: Response) -> dict[str, Any]:
+            checks = await self.ready()
+            response.status_code = 200 if all(checks.values()) else 503
+            return {"ready": all(checks.values()), "checks": checks}
+
+        @app.get("/metrics")
+        async def metrics() -> Response:
+            return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+        return app
+
+
+class _QuietServer(uvicorn.Server):
+    """Leaves SIGTERM/SIGINT to the service, which shuts everything down in order."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+@contextlib.asynccontextmanager
+async def serve(app: Any, host: str, port: int) -> AsyncIterator[int]:
+    """Run uvicorn inside the current loop; yields the bound port (useful when port=0)."""
+    config = uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False, lifespan="off")
+    server = _QuietServer(config)
+    task = asyncio.create_task(server.serve(), name="http")
+    while not server.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.01)
+    bound = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield bound
+    finally:
+        server.should_exit = True
+        await task

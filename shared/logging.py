@@ -1,0 +1,73 @@
+"""Structured JSON logs with tokens, secrets, PINs and codes masked before anything is written."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+from collections.abc import Mapping
+from contextvars import ContextVar
+from datetime import UTC, datetime
+from typing import Any
+
+MASK = "[redacted]"
+SECRET_KEYS = re.compile(r"(token|secret|pin|password|passwd|authorization|code|api_key|apikey)$", re.IGNORECASE)
+SECRET_PATTERNS = (
+    re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+"),
+    re.compile(r"(?i)((?:access_token|token|secret|pin|code|api_key)=)[^&\s\"']+"),
+    re.compile(r"(?i)(\"(?:[a-z_]*(?:token|secret|pin|code|password)|authorization)\"\s*:\s*\")[^\"]*"),
+)
+log_context: ContextVar[Mapping[str, Any]] = ContextVar("numport_log_context", default={})
+
+
+def redact_text(text: str) -> str:
+    for pattern in SECRET_PATTERNS:
+        text = pattern.sub(lambda m: m.group(1) + MASK, text)
+    return text
+
+
+def redact(value: Any, key: str = "") -> Any:
+    """Mask values whose key names a secret, and secret-looking fragments inside strings."""
+    if key and SECRET_KEYS.search(key) and value not in (None, "", False):
+        return MASK
+    if isinstance(value, Mapping):
+        return {k: redact(v, str(k)) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [redact(v) for v in value]
+    if isinstance(value, str):
+        return redact_text(value)
+    return value
+
+
+_RESERVED = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "color_message"}
+
+
+class JsonFormatter(logging.Formatter):
+    def __init__(self, service: str) -> None:
+        super().__init__()
+        self.service = service
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "service": self.service,
+            "logger": record.name,
+            "msg": record.getMessage(),
+            **log_context.get(),
+            **{k: v for k, v in vars(record).items() if k not in _RESERVED},
+        }
+        if record.exc_info:
+            entry["exc"] = self.formatException(record.exc_info)
+        return json.dumps(redact(entry), default=str)
+
+
+def configure(service: str, level: str = "INFO") -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter(service))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    for noisy in ("aiokafka", "httpx", "httpcore", "uvicorn.access", "faststream"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

@@ -1,0 +1,16 @@
+"""Prometheus metrics every service exports on /metrics."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+CONSUMED = Counter("numport_events_consumed_total", "Events taken from Kafka, by outcome.",
+                   ["service", "topic", "outcome"])
+HANDLER_SECONDS = Histogram("numport_handler_seconds", "Time spent handling one event or batch.",
+                            ["service", "topic"])
+DEAD_LETTERED = Counter("numport_dead_lettered_total", "Records sent to a dead-letter topic.", ["service", "topic"])
+OUTBOX_PUBLISHED = Counter("numport_outbox_published_total", "Outbox rows published to Kafka.", ["service"])
+OUTBOX_PENDING = Gauge("numport_outbox_pending", "Outbox rows not yet published, at the last relay pass.",
+                       ["service"])
+GRAPH_REQUESTS = Counter("numport_graph_requests_total", "Graph API calls, by method and outcome.",
+                         ["method", "outcome"])

@@ -1,0 +1,1 @@
+"""SQL migrations of the shared runtime, applied into every service's schema."""

@@ -1,0 +1,124 @@
+"""The process every numport service runs in: pool, producer, subscribers, outbox relay, probes, graceful stop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
+from faststream.middlewares import AckPolicy
+
+from shared import db, http
+from shared.consumer import BatchHandler, Consumer, EventHandler, Subscription
+from shared.kafka import Producer, Record
+from shared.logging import configure
+from shared.outbox import Relay
+from shared.settings import ServiceSettings
+
+log = logging.getLogger("numport.service")
+Handlers = dict[str, EventHandler | BatchHandler]
+
+
+@dataclass
+class Runtime:
+    """Process-wide resources handed to a service's composition root."""
+
+    settings: ServiceSettings
+    pool: asyncpg.Pool
+    producer: Producer
+
+
+@dataclass
+class ServiceSpec:
+    """What a service is: its name, its subscriptions, its SQL, and how to wire handlers to resources."""
+
+    name: str
+    description: str
+    subscriptions: tuple[Subscription, ...]
+    wire: Callable[[Runtime], contextlib.AbstractAsyncContextManager[Handlers]]
+    migrations: Path | None = None
+    settings_model: type[ServiceSettings] = ServiceSettings
+    extra_tasks: tuple[Callable[[Runtime], Any], ...] = field(default=())
+
+
+def _record(raw: Any) -> Record:
+    return Record(raw.topic, raw.partition, raw.offset, raw.key, raw.value or b"", tuple(raw.headers or ()))
+
+
+def subscribe(broker: KafkaBroker, spec: ServiceSpec, consumer: Consumer, handlers: Handlers,
+              max_records: int) -> None:
+    """Register one FastStream subscriber per subscription; ack only after commit or dead-lettering."""
+    for sub in spec.subscriptions:
+        handler = handlers[sub.name]
+        options: dict[str, Any] = dict(group_id=consumer.group, ack_policy=AckPolicy.NACK_ON_ERROR,
+                                       auto_offset_reset="earliest", title=f"{spec.name}.{sub.name}",
+                                       description=sub.description)
+        if sub.batch:
+            async def on_batch(message: KafkaMessage, sub: Subscription = sub, handler: Any = handler) -> None:
+                await consumer.handle_batch(sub, handler, [_record(r) for r in message.raw_message])
+
+            broker.subscriber(sub.topic.name, batch=True, max_records=max_records, **options)(on_batch)
+        else:
+            async def on_event(message: KafkaMessage, sub: Subscription = sub, handler: Any = handler) -> None:
+                await consumer.handle(sub, handler, _record(message.raw_message))
+
+            broker.subscriber(sub.topic.name, **options)(on_event)
+
+
+@contextlib.asynccontextmanager
+async def running(spec: ServiceSpec, settings: ServiceSettings) -> AsyncIterator[Runtime]:
+    """Start everything in dependency order; on exit stop consuming, drain the outbox, then close resources."""
+    pool = await db.open_pool(settings.database_url, spec.name, spec.migrations, settings.db_pool_max)
+    producer = Producer(settings.kafka_bootstrap, client_id=f"numport-{spec.name}")
+    await producer.start()
+    runtime = Runtime(settings, pool, producer)
+    relay = Relay(pool, producer, spec.name, settings.relay_batch_size, settings.relay_idle_seconds)
+    broker = KafkaBroker(settings.kafka_bootstrap, client_id=f"numport-{spec.name}", logger=None)
+    consumer = Consumer(spec.name, pool, producer, settings.consumer_max_attempts, settings.consumer_backoff_seconds)
+    tasks: list[asyncio.Task[Any]] = []
+    try:
+        async with spec.wire(runtime) as handlers:
+            subscribe(broker, spec, consumer, handlers, settings.batch_max_records)
+            tasks.append(asyncio.create_task(relay.run(), name="outbox-relay"))
+            tasks += [asyncio.create_task(make(runtime), name=make.__name__) for make in spec.extra_tasks]
+            await broker.start()
+            probes = http.Probes(spec.name, pool, broker, relay)
+            async with http.serve(probes.app(), settings.http_host, settings.http_port) as port:
+                log.info("service started", extra={"http_port": port, "subscriptions": len(spec.subscriptions)})
+                yield runtime
+            await broker.stop()
+            await relay.drain()
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await broker.stop()
+        await producer.stop()
+        await pool.close()
+
+
+async def serve_forever(spec: ServiceSpec, settings: ServiceSettings) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    async with running(spec, settings):
+        await stop.wait()
+        log.info("shutting down on signal")
+    log.info("service stopped")
+
+
+def main(spec: ServiceSpec) -> None:
+    from shared.settings import load
+
+    settings = load(spec.settings_model)
+    configure(spec.name, settings.log_level)
+    asyncio.run(serve_forever(spec, settings))

@@ -1,0 +1,58 @@
+"""Settings from the environment; a missing or invalid one stops the process with one line naming it."""
+
+from __future__ import annotations
+
+import sys
+from typing import TypeVar
+
+from pydantic import Field, SecretStr, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+S = TypeVar("S", bound=BaseSettings)
+
+
+class ServiceSettings(BaseSettings):
+    """What every numport service needs; services subclass it for their own settings."""
+
+    model_config = SettingsConfigDict(env_prefix="NUMPORT_", extra="ignore")
+
+    kafka_bootstrap: str = Field(description="Kafka bootstrap servers, host:port[,host:port].")
+    database_url: str = Field(description="PostgreSQL URL, postgresql://user@host:port/db.")
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(default=0, ge=0, le=65535, description="Port of /healthz, /readyz, /metrics; 0 = any.")
+    log_level: str = Field(default="INFO", pattern="^(DEBUG|INFO|WARNING|ERROR)$")
+    consumer_max_attempts: int = Field(default=5, ge=1, le=50)
+    consumer_backoff_seconds: float = Field(default=0.2, gt=0, le=60)
+    batch_max_records: int = Field(default=500, ge=1, le=10000)
+    relay_batch_size: int = Field(default=500, ge=1, le=10000)
+    relay_idle_seconds: float = Field(default=0.05, gt=0, le=10)
+    db_pool_max: int = Field(default=10, ge=1, le=100)
+
+
+class GraphSettings(BaseSettings):
+    """Where Meta's Graph API (or the sandbox) is, and the token to call it with."""
+
+    model_config = SettingsConfigDict(env_prefix="NUMPORT_", extra="ignore")
+
+    graph_base_url: str = Field(description="https://graph.facebook.com, or the sandbox's URL.")
+    graph_api_version: str = Field(default="v23.0", pattern=r"^v[0-9]+\.[0-9]+$")
+    graph_token: SecretStr = Field(description="System-user access token; never logged.")
+    graph_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    graph_max_attempts: int = Field(default=5, ge=1, le=20)
+
+
+def _describe(error: ValidationError, model: type[BaseSettings]) -> str:
+    first = error.errors()[0]
+    prefix = model.model_config.get("env_prefix", "")
+    name = f"{prefix}{first['loc'][0]}".upper() if first["loc"] else model.__name__
+    problem = "is missing" if first["type"] == "missing" else f"is invalid: {first['msg']}"
+    return f"numport: setting {name} {problem}"
+
+
+def load(model: type[S]) -> S:
+    """Read `model` from the environment or exit(2) with one clear line."""
+    try:
+        return model()
+    except ValidationError as error:
+        print(_describe(error, model), file=sys.stderr)
+        raise SystemExit(2) from None

@@ -1,0 +1,60 @@
+"""Kafka topics, the events each carries, and which services produce and consume them (the pipes)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from shared import events as ev
+
+
+@dataclass(frozen=True)
+class Topic:
+    name: str
+    description: str
+    events: tuple[type[ev.Event], ...]
+    producers: tuple[str, ...]
+    consumers: tuple[str, ...]
+
+    @property
+    def dlq(self) -> str:
+        return f"{self.name}.dlq"
+
+
+MIGRATION_REQUESTS = Topic(
+    "numport.migration.requests",
+    "A partner asked to migrate a number; keyed by the E.164 number.",
+    (ev.MigrationRequested,),
+    producers=("gateway",),
+    consumers=("precheck",),
+)
+PRECHECK_RESULTS = Topic(
+    "numport.precheck.results",
+    "Outcome of the precheck: eligible, ineligible with every blocker, or no migration needed.",
+    (ev.NumberEligible, ev.NumberIneligible, ev.MigrationNotNeeded),
+    producers=("precheck",),
+    consumers=("registration", "templates", "gateway"),
+)
+REGISTRATION_EVENTS = Topic(
+    "numport.registration.events",
+    "Saga milestones of a migration: OBO accepted, number registered, completed, failed, escalated.",
+    (ev.OboAccepted, ev.PhoneRegistered, ev.MigrationCompleted, ev.MigrationFailed, ev.MigrationEscalated),
+    producers=("registration",),
+    consumers=("templates", "billing", "gateway"),
+)
+TEMPLATE_EVENTS = Topic(
+    "numport.templates.events",
+    "Templates copied to the destination WABA, with what was migrated, rejected or skipped.",
+    (ev.TemplatesDuplicated,),
+    producers=("templates",),
+    consumers=("gateway",),
+)
+
+ALL = (MIGRATION_REQUESTS, PRECHECK_RESULTS, REGISTRATION_EVENTS, TEMPLATE_EVENTS)
+
+
+def topic_of(event: ev.Event) -> Topic:
+    """The one topic an event type is published to."""
+    for topic in ALL:
+        if type(event) in topic.events:
+            return topic
+    raise LookupError(f"no topic carries {type(event).__name__}")
