@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Callable
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
-from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from shared.events import Event, dump_event
 from shared.topics import ALL, topic_of
@@ -52,15 +52,12 @@ async def read(bootstrap: str, topic: str, until: Callable[[list[ConsumerRecord]
 
 
 async def reset(bootstrap: str) -> None:
-    """Delete numport's topics, their dead-letter topics and all consumer groups: each test starts empty."""
+    """Delete numport's topics and dead-letter topics (Kafka drops the groups' offsets with them)."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
     try:
         existing = set(await admin.list_topics())
         doomed = [t for t in existing if t.startswith("numport.") or t.startswith("test.")]
-        groups = [g[0] for g in await admin.list_consumer_groups()]
-        if groups:
-            await admin.delete_consumer_groups(groups)
         if doomed:
             await admin.delete_topics(doomed)
             for _ in range(50):
@@ -68,7 +65,6 @@ async def reset(bootstrap: str) -> None:
                     break
                 await asyncio.sleep(0.1)
         wanted = [t.name for t in ALL]
-        from aiokafka.admin import NewTopic
         await admin.create_topics([NewTopic(n, 3, 1) for n in wanted])
     finally:
         await admin.close()
