@@ -77,11 +77,12 @@ class Consumer:
     producer: Producer
     max_attempts: int
     backoff: float
+    group_prefix: str = "numport"
     sleep: Callable[[float], Awaitable[None]] = field(default=asyncio.sleep)
 
     @property
     def group(self) -> str:
-        return f"numport.{self.service}"
+        return f"{self.group_prefix}.{self.service}"
 
     def _delay(self, attempt: int, error: Exception) -> float:
         if isinstance(error, TransientError) and error.retry_after is not None:

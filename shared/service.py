@@ -57,20 +57,33 @@ def subscribe(broker: KafkaBroker, spec: ServiceSpec, consumer: Consumer, handle
               max_records: int) -> None:
     """Register one FastStream subscriber per subscription; ack only after commit or dead-lettering."""
     for sub in spec.subscriptions:
-        handler = handlers[sub.name]
         options: dict[str, Any] = dict(group_id=consumer.group, ack_policy=AckPolicy.NACK_ON_ERROR,
                                        auto_offset_reset="earliest", title=f"{spec.name}.{sub.name}",
-                                       description=sub.description)
+                                       description=sub.description, decoder=_raw_body)
         if sub.batch:
-            async def on_batch(message: KafkaMessage, sub: Subscription = sub, handler: Any = handler) -> None:
-                await consumer.handle_batch(sub, handler, [_record(r) for r in message.raw_message])
-
-            broker.subscriber(sub.topic.name, batch=True, max_records=max_records, **options)(on_batch)
+            broker.subscriber(sub.topic.name, batch=True, max_records=max_records, **options)(
+                _batch_callback(consumer, sub, handlers[sub.name]))
         else:
-            async def on_event(message: KafkaMessage, sub: Subscription = sub, handler: Any = handler) -> None:
-                await consumer.handle(sub, handler, _record(message.raw_message))
+            broker.subscriber(sub.topic.name, **options)(_event_callback(consumer, sub, handlers[sub.name]))
 
-            broker.subscriber(sub.topic.name, **options)(on_event)
+
+async def _raw_body(message: Any) -> bytes:
+    """Leave decoding to the runtime, so a malformed body is dead-lettered instead of failing inside FastStream."""
+    return b""
+
+
+def _event_callback(consumer: Consumer, sub: Subscription, handler: Any) -> Callable[..., Any]:
+    async def on_event(message: KafkaMessage) -> None:
+        await consumer.handle(sub, handler, _record(message.raw_message))
+
+    return on_event
+
+
+def _batch_callback(consumer: Consumer, sub: Subscription, handler: Any) -> Callable[..., Any]:
+    async def on_batch(message: KafkaMessage) -> None:
+        await consumer.handle_batch(sub, handler, [_record(r) for r in message.raw_message])
+
+    return on_batch
 
 
 @contextlib.asynccontextmanager
@@ -81,8 +94,9 @@ async def running(spec: ServiceSpec, settings: ServiceSettings) -> AsyncIterator
     await producer.start()
     runtime = Runtime(settings, pool, producer)
     relay = Relay(pool, producer, spec.name, settings.relay_batch_size, settings.relay_idle_seconds)
-    broker = KafkaBroker(settings.kafka_bootstrap, client_id=f"numport-{spec.name}", logger=None)
-    consumer = Consumer(spec.name, pool, producer, settings.consumer_max_attempts, settings.consumer_backoff_seconds)
+    broker = KafkaBroker(settings.kafka_bootstrap, client_id=f"numport-{spec.name}")
+    consumer = Consumer(spec.name, pool, producer, settings.consumer_max_attempts, settings.consumer_backoff_seconds,
+                        settings.consumer_group_prefix)
     tasks: list[asyncio.Task[Any]] = []
     try:
         async with spec.wire(runtime) as handlers:

@@ -21,6 +21,8 @@ class ServiceSettings(BaseSettings):
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=0, ge=0, le=65535, description="Port of /healthz, /readyz, /metrics; 0 = any.")
     log_level: str = Field(default="INFO", pattern="^(DEBUG|INFO|WARNING|ERROR)$")
+    consumer_group_prefix: str = Field(default="numport", pattern=r"^[A-Za-z0-9._-]+$",
+                                       description="Consumer groups are named <prefix>.<service>.")
     consumer_max_attempts: int = Field(default=5, ge=1, le=50)
     consumer_backoff_seconds: float = Field(default=0.2, gt=0, le=60)
     batch_max_records: int = Field(default=500, ge=1, le=10000)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator, Iterator
 
 import asyncpg
@@ -63,6 +64,7 @@ def service_env(clean: local_infra.Infra, sandbox_server: ThreadedServer) -> dic
         "NUMPORT_GRAPH_BASE_URL": sandbox_server.url,
         "NUMPORT_GRAPH_TOKEN": "sandbox-token-not-a-secret",
         "NUMPORT_CONSUMER_BACKOFF_SECONDS": "0.05",
+        "NUMPORT_CONSUMER_GROUP_PREFIX": f"test-{uuid.uuid4().hex[:12]}",
     }
 
 

@@ -66,5 +66,10 @@ async def reset(bootstrap: str) -> None:
                 await asyncio.sleep(0.1)
         wanted = [t.name for t in ALL]
         await admin.create_topics([NewTopic(n, 3, 1) for n in wanted])
+        for _ in range(100):  # a new partition answers only once it has a leader
+            described = await admin.describe_topics(wanted)
+            if all(p["leader"] >= 0 for t in described for p in t["partitions"]) and len(described) == len(wanted):
+                break
+            await asyncio.sleep(0.05)
     finally:
         await admin.close()
