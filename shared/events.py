@@ -64,7 +64,7 @@ Actor = Literal["customer", "current_bsp", "numport"]
 
 
 class MigrationRequested(Event):
-    type: Literal["MigrationRequested"] = "MigrationRequested"
+    type: Literal["MigrationRequested"] = Field("MigrationRequested", description="Event type name.")
     partner_id: str = Field(description="Our partner (reseller or platform team) that asked for the migration.")
     business_id: str = Field(description="Meta Business Manager ID the customer gave.")
     destination_waba_id: str = Field(description="WABA the number moves to.")
@@ -90,33 +90,33 @@ class CheckOutcome(BaseModel):
 
 
 class NumberEligible(Event):
-    type: Literal["NumberEligible"] = "NumberEligible"
+    type: Literal["NumberEligible"] = Field("NumberEligible", description="Event type name.")
     report: tuple[CheckOutcome, ...] = Field(description="Every check with its outcome.")
     source_waba_id: str | None = Field(default=None, description="WABA that holds the number now.")
     phone_number_id: str | None = Field(default=None, description="Graph id of the number on the source WABA.")
 
 
 class NumberIneligible(Event):
-    type: Literal["NumberIneligible"] = "NumberIneligible"
+    type: Literal["NumberIneligible"] = Field("NumberIneligible", description="Event type name.")
     report: tuple[CheckOutcome, ...] = Field(description="Every check with its outcome.")
     failed: tuple[str, ...] = Field(description="Reason codes of the failed checks.")
 
 
 class MigrationNotNeeded(Event):
-    type: Literal["MigrationNotNeeded"] = "MigrationNotNeeded"
+    type: Literal["MigrationNotNeeded"] = Field("MigrationNotNeeded", description="Event type name.")
     outcome: Literal["add_directly", "already_moved"] = Field(description="Why no migration is needed.")
     message: str = Field(description="What the partner should do instead.")
 
 
 class OboAccepted(Event):
-    type: Literal["OboAccepted"] = "OboAccepted"
+    type: Literal["OboAccepted"] = Field("OboAccepted", description="Event type name.")
     business_id: str = Field(description="Customer business that accepted the Message-on-Behalf request.")
     destination_waba_id: str = Field(description="WABA the request was for.")
     accepted_at: AwareDatetime = Field(description="When the customer accepted.")
 
 
 class PhoneRegistered(Event):
-    type: Literal["PhoneRegistered"] = "PhoneRegistered"
+    type: Literal["PhoneRegistered"] = Field("PhoneRegistered", description="Event type name.")
     phone_number_id: str = Field(description="Graph id of the number on the destination WABA.")
     destination_waba_id: str = Field(description="WABA the number now belongs to.")
     completed_at: AwareDatetime = Field(description="Migration-complete instant: when Meta accepted the registration.")
@@ -133,28 +133,28 @@ class TemplateOutcome(BaseModel):
 
 
 class TemplatesDuplicated(Event):
-    type: Literal["TemplatesDuplicated"] = "TemplatesDuplicated"
+    type: Literal["TemplatesDuplicated"] = Field("TemplatesDuplicated", description="Event type name.")
     source_waba_id: str = Field(description="WABA the templates were copied from.")
     destination_waba_id: str = Field(description="WABA the templates were copied to.")
     templates: tuple[TemplateOutcome, ...] = Field(description="Every template considered, with its outcome.")
 
 
 class MigrationFailed(Event):
-    type: Literal["MigrationFailed"] = "MigrationFailed"
+    type: Literal["MigrationFailed"] = Field("MigrationFailed", description="Event type name.")
     step: str = Field(description="Saga step that failed.")
     reason_code: str = Field(description="Stable code of the failure.")
     message: str = Field(description="What went wrong, in plain words.")
 
 
 class MigrationEscalated(Event):
-    type: Literal["MigrationEscalated"] = "MigrationEscalated"
+    type: Literal["MigrationEscalated"] = Field("MigrationEscalated", description="Event type name.")
     identity_fields: ClassVar[tuple[str, ...]] = ("reason_code",)
     reason_code: str = Field(description="Why a human must step in.")
     ticket: dict[str, str] = Field(description="Support-ticket fields an onboarding team asks for.")
 
 
 class MigrationCompleted(Event):
-    type: Literal["MigrationCompleted"] = "MigrationCompleted"
+    type: Literal["MigrationCompleted"] = Field("MigrationCompleted", description="Event type name.")
     phone_number_id: str = Field(description="Graph id of the number on the destination WABA.")
     completed_at: AwareDatetime = Field(description="Same instant as PhoneRegistered.completed_at.")
 

@@ -35,9 +35,9 @@ class GraphError(Exception):
         self.details = str((error.get("error_data") or {}).get("details") or "")
         self.fbtrace_id = error.get("fbtrace_id")
         self.is_transient = bool(error.get("is_transient")) or self.code in TRANSIENT_CODES or status >= 500
-        self.retry_after = retry_after
         super().__init__(f"Graph API error {self.code}"
                          f"{f'/{self.subcode}' if self.subcode else ''} (HTTP {status}): {self.message}")
+        self.retry_after = retry_after  # after super(): TransientError.__init__ would reset it
 
     @property
     def throttled(self) -> bool:
