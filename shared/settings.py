@@ -44,11 +44,13 @@ class GraphSettings(BaseSettings):
 
 
 def _describe(error: ValidationError, model: type[BaseSettings]) -> str:
-    first = error.errors()[0]
+    """Every problem on one line, each naming its environment variable."""
     prefix = model.model_config.get("env_prefix", "")
-    name = f"{prefix}{first['loc'][0]}".upper() if first["loc"] else model.__name__
-    problem = "is missing" if first["type"] == "missing" else f"is invalid: {first['msg']}"
-    return f"numport: setting {name} {problem}"
+    problems = []
+    for item in error.errors():
+        name = f"{prefix}{item['loc'][0]}".upper() if item["loc"] else model.__name__
+        problems.append(f"{name} is missing" if item["type"] == "missing" else f"{name} is invalid: {item['msg']}")
+    return f"numport: setting {'; setting '.join(problems)}"
 
 
 def load(model: type[S]) -> S:
