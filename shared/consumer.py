@@ -146,7 +146,7 @@ class Consumer:
             log_context.reset(token)
 
     async def handle_batch(self, sub: Subscription, handler: BatchHandler, records: list[Record]) -> None:
-        """One transaction for the whole batch; if it keeps failing, fall back to one record at a time."""
+        """One transaction for the whole batch; a failing batch is halved until the poison record stands alone."""
         parsed: list[tuple[Record, Event]] = []
         for record in records:
             try:
@@ -157,22 +157,31 @@ class Consumer:
         if not parsed:
             return
         started = time.perf_counter()
-        try:
-            await self._run_batch(handler, [e for _, e in parsed])
-        except Exception as error:
-            if isinstance(error, INFRA_ERRORS):
-                raise
-            log.warning("batch failed, isolating records", extra={"size": len(parsed), "error": repr(error)})
-            for record, event in parsed:
-                await self._attempts(record, lambda ev=event: self._run_batch(handler, [ev]))
+        await self._bisect(handler, parsed)
         HANDLER_SECONDS.labels(self.service, sub.topic.name).observe(time.perf_counter() - started)
         CONSUMED.labels(self.service, sub.topic.name, "processed").inc(len(parsed))
+
+    async def _bisect(self, handler: BatchHandler, items: list[tuple[Record, Event]]) -> None:
+        try:
+            await self._run_batch(handler, [event for _, event in items])
+        except INFRA_ERRORS:
+            raise
+        except Exception as error:
+            if len(items) == 1:
+                record, event = items[0]
+                await self._attempts(record, lambda: self._run_batch(handler, [event]))
+                return
+            log.warning("batch failed, splitting it", extra={"size": len(items), "error": repr(error)})
+            middle = len(items) // 2
+            await self._bisect(handler, items[:middle])
+            await self._bisect(handler, items[middle:])
 
     async def _run_batch(self, handler: BatchHandler, events: list[Event]) -> None:
         async with self.pool.acquire() as conn, conn.transaction():
             unique = list({e.event_id: e for e in reversed(events)}.values())[::-1]
             fresh = await outbox.claim(conn, self.group, [e.event_id for e in unique])
-            await handler([e for e in unique if e.event_id in fresh], Tx(conn))
+            if fresh:
+                await handler([e for e in unique if e.event_id in fresh], Tx(conn))
 
 
 def _summary(error: ValidationError) -> str:
