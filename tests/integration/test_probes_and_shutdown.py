@@ -1,0 +1,33 @@
+"""A running service answers /healthz, /readyz and /metrics, and stops cleanly on SIGTERM."""
+
+from __future__ import annotations
+
+import httpx
+
+from shared import topics
+from tests.factories import migration_requested
+from tests.support import kafka
+from tests.support.processes import ServiceProcess
+
+
+async def test_probes_metrics_and_graceful_stop(service_env, eligible_world):
+    service = ServiceProcess("precheck", service_env).start()
+    try:
+        service.wait_ready()
+        base = f"http://127.0.0.1:{service.port}"
+        async with httpx.AsyncClient(base_url=base) as http:
+            assert (await http.get("/healthz")).json() == {"status": "ok", "service": "precheck"}
+            ready = (await http.get("/readyz")).json()
+            assert ready == {"ready": True, "checks": {"database": True, "kafka": True}}
+            await kafka.produce_event(service_env["NUMPORT_KAFKA_BOOTSTRAP"], migration_requested())
+            await kafka.read(service_env["NUMPORT_KAFKA_BOOTSTRAP"], topics.PRECHECK_RESULTS.name)
+            metrics = (await http.get("/metrics")).text
+        assert 'numport_events_consumed_total{outcome="processed",service="precheck",topic=' in metrics
+        assert 'numport_outbox_published_total{service="precheck"} 1.0' in metrics
+        assert 'numport_graph_requests_total{method="GET",outcome="ok"}' in metrics
+    finally:
+        code = service.terminate()
+    assert code == 0
+    logs = service.logs()
+    assert '"msg": "shutting down on signal"' in logs and '"msg": "service stopped"' in logs
+    assert service_env["NUMPORT_GRAPH_TOKEN"] not in logs
