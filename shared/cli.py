@@ -65,7 +65,7 @@ def asyncapi(check: bool = typer.Option(False, help="Fail when a checked-in docu
 @app.command()
 def demo() -> None:
     """Start Kafka, PostgreSQL, the sandbox and the services, run a migration request end to end, show it."""
-    from shared.demo import main as demo_main
+    from deploy.local.demo import main as demo_main
 
     sys.exit(demo_main())
 

@@ -11,8 +11,8 @@ import pytest
 from deploy.local import infra as local_infra
 from sandbox.app import create_app
 from sandbox.state import World, read_scenario
-from tests.support import kafka
-from tests.support.processes import ThreadedServer
+from deploy.local import kafkaio as kafka
+from deploy.local.processes import ThreadedServer
 
 SERVICE_SCHEMAS = ("precheck", "registration", "templates", "billing", "partner_change", "gateway", "testsvc")
 

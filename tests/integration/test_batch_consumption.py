@@ -15,7 +15,7 @@ from shared.events import MigrationRequested, dump_event
 from shared.service import ServiceSpec, running
 from shared.settings import ServiceSettings
 from tests.factories import migration_requested
-from tests.support import kafka
+from deploy.local import kafkaio as kafka
 
 BATCH_TOPIC = topics.Topic("test.batch", "batch test input", (MigrationRequested,), ("tests",), ("testsvc",))
 

@@ -9,8 +9,8 @@ import pytest
 from shared import topics
 from shared.events import parse_event
 from tests.factories import migration_requested
-from tests.support import kafka
-from tests.support.processes import ServiceProcess
+from deploy.local import kafkaio as kafka
+from deploy.local.processes import ServiceProcess
 
 
 async def test_killed_after_commit_before_publish_publishes_exactly_once_after_restart(

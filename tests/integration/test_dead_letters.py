@@ -7,8 +7,8 @@ import json
 from shared import topics
 from shared.events import dump_event, parse_event
 from tests.factories import migration_requested
-from tests.support import kafka
-from tests.support.processes import ServiceProcess
+from deploy.local import kafkaio as kafka
+from deploy.local.processes import ServiceProcess
 
 
 def header(record, name: str) -> str:

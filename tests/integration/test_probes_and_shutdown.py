@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 
 from shared import topics
 from tests.factories import migration_requested
-from tests.support import kafka
-from tests.support.processes import ServiceProcess
+from deploy.local import kafkaio as kafka
+from deploy.local.processes import ServiceProcess
 
 
 async def test_probes_metrics_and_graceful_stop(service_env, eligible_world):
@@ -21,7 +23,11 @@ async def test_probes_metrics_and_graceful_stop(service_env, eligible_world):
             assert ready == {"ready": True, "checks": {"database": True, "kafka": True}}
             await kafka.produce_event(service_env["NUMPORT_KAFKA_BOOTSTRAP"], migration_requested())
             await kafka.read(service_env["NUMPORT_KAFKA_BOOTSTRAP"], topics.PRECHECK_RESULTS.name)
-            metrics = (await http.get("/metrics")).text
+            for _ in range(50):  # the relay counts a row once its publication is committed, just after the send
+                metrics = (await http.get("/metrics")).text
+                if 'numport_outbox_published_total{service="precheck"} 1.0' in metrics:
+                    break
+                await asyncio.sleep(0.1)
         assert 'numport_events_consumed_total{outcome="processed",service="precheck",topic=' in metrics
         assert 'numport_outbox_published_total{service="precheck"} 1.0' in metrics
         assert 'numport_graph_requests_total{method="GET",outcome="ok"}' in metrics

@@ -7,8 +7,8 @@ import json
 from shared import topics
 from shared.events import parse_event
 from tests.factories import migration_requested
-from tests.support import kafka
-from tests.support.processes import ServiceProcess
+from deploy.local import kafkaio as kafka
+from deploy.local.processes import ServiceProcess
 
 
 async def test_precheck_process_consumes_saves_and_emits(service_env, eligible_world, db):

@@ -1,4 +1,4 @@
-"""numport services as real OS processes, started the way an operator would: `numport run <service>`."""
+"""numport services as real OS processes (`numport run <service>`) and ASGI apps on loopback ports."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Produce and read records on the real broker, the way an outside consumer would."""
+"""Produce, read and reset numport topics on a real broker, as an outside client would (tests, demo, benchmarks)."""
 
 from __future__ import annotations
 
