@@ -1,0 +1,1 @@
+"""Gateway: the HTTP front door (partner API, Meta webhooks in); no business rules."""

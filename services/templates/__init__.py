@@ -1,0 +1,1 @@
+"""Templates: duplicate APPROVED+GREEN templates to the destination WABA, up to its limit."""
