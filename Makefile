@@ -21,7 +21,7 @@ $(STAMP): pyproject.toml
 	@command -v mvn >/dev/null || { echo "numport needs Maven to fetch the Kafka jars (apt-get install maven)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e ".[dev]"
+	$(BIN)/pip install -q -e ".[dev]" --config-settings editable_mode=compat
 	$(BIN)/python -c 'from deploy.local import kafka, postgres; kafka.jars_dir(); postgres.bin_dir()'
 	@touch $(STAMP)
 

@@ -47,7 +47,10 @@ def _kafka(infra_stops: list[Callable[[], None]], timings: dict[str, float]) -> 
     if address := os.environ.get("NUMPORT_KAFKA_BOOTSTRAP"):
         return address, "environment"
     if docker_answers():
-        from testcontainers.kafka import KafkaContainer
+        try:
+            from testcontainers.community.kafka import KafkaContainer
+        except ImportError:  # testcontainers < 4.14 kept the modules at the top level
+            from testcontainers.kafka import KafkaContainer
 
         container = KafkaContainer("apache/kafka:3.9.1").with_kraft()
         container.start()
@@ -66,7 +69,10 @@ def _postgres(infra_stops: list[Callable[[], None]], timings: dict[str, float]) 
     if address := os.environ.get("NUMPORT_DATABASE_URL"):
         return address, "environment"
     if docker_answers():
-        from testcontainers.postgres import PostgresContainer
+        try:
+            from testcontainers.community.postgres import PostgresContainer
+        except ImportError:
+            from testcontainers.postgres import PostgresContainer
 
         container = PostgresContainer("postgres:16-alpine", driver=None)
         container.start()
