@@ -48,7 +48,7 @@ def create_app(world: World | None = None) -> FastAPI:
             world.calls.append((request.method, request.url.path))
         return await call_next(request)
 
-    @app.get(f"/{{version}}/{{node_id}}")
+    @app.get("/{version}/{node_id}")
     async def read_node(version: str, node_id: str, fields: str | None = None) -> Any:
         if node_id in world.numbers:
             return select(number_node(world.numbers[node_id]), fields,

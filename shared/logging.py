@@ -9,6 +9,7 @@ import sys
 from collections.abc import Mapping
 from contextvars import ContextVar
 from datetime import UTC, datetime
+from types import MappingProxyType
 from typing import Any
 
 MASK = "[redacted]"
@@ -18,7 +19,7 @@ SECRET_PATTERNS = (
     re.compile(r"(?i)((?:access_token|token|secret|pin|code|api_key)=)[^&\s\"']+"),
     re.compile(r"(?i)(\"(?:[a-z_]*(?:token|secret|pin|code|password)|authorization)\"\s*:\s*\")[^\"]*"),
 )
-log_context: ContextVar[Mapping[str, Any]] = ContextVar("numport_log_context", default={})
+log_context: ContextVar[Mapping[str, Any]] = ContextVar("numport_log_context", default=MappingProxyType({}))
 
 
 def redact_text(text: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import uuid
@@ -77,10 +78,8 @@ class Relay:
                 published = 0
                 await asyncio.sleep(1.0)
             if published < self.batch_size:
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._stopping.wait(), self.idle)
-                except TimeoutError:
-                    pass
 
     async def drain(self) -> None:
         """Publish what is left, then stop the loop (graceful shutdown)."""

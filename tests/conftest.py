@@ -9,10 +9,10 @@ import asyncpg
 import pytest
 
 from deploy.local import infra as local_infra
-from sandbox.app import create_app
-from sandbox.state import World, read_scenario
 from deploy.local import kafkaio as kafka
 from deploy.local.processes import ThreadedServer
+from sandbox.app import create_app
+from sandbox.state import World, read_scenario
 
 SERVICE_SCHEMAS = ("precheck", "registration", "templates", "billing", "partner_change", "gateway", "testsvc")
 

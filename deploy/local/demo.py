@@ -16,13 +16,13 @@ from rich.console import Console
 from rich.table import Table
 
 from deploy.local import infra
+from deploy.local import kafkaio as kafka
+from deploy.local.processes import ServiceProcess, ThreadedServer
 from sandbox.app import create_app
 from sandbox.state import World, read_scenario
 from shared import topics
 from shared.events import MigrationRequested, parse_event
 from shared.phone import to_e164
-from deploy.local import kafkaio as kafka
-from deploy.local.processes import ServiceProcess, ThreadedServer
 
 console = Console()
 REQUESTS = [("+55 11 98765-4321", "Padaria Exemplo"), ("+55 21 99876-5432", "Padaria Exemplo Rio")]

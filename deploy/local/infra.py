@@ -43,56 +43,63 @@ def docker_answers() -> bool:
         return False
 
 
-def _kafka(infra_stops: list[Callable[[], None]], timings: dict[str, float]) -> tuple[str, str]:
-    if address := os.environ.get("NUMPORT_KAFKA_BOOTSTRAP"):
-        return address, "environment"
-    if docker_answers():
-        try:
-            from testcontainers.community.kafka import KafkaContainer
-        except ImportError:  # testcontainers < 4.14 kept the modules at the top level
-            from testcontainers.kafka import KafkaContainer
+Started = tuple[str, str, Callable[[], None]]  # address, where it came from, how to stop it
 
-        container = KafkaContainer("apache/kafka:3.9.1").with_kraft()
-        container.start()
-        infra_stops.append(container.stop)
-        return container.get_bootstrap_server(), "testcontainers"
+
+def _kafka_container() -> Started:
+    try:
+        from testcontainers.community.kafka import KafkaContainer
+    except ImportError:  # testcontainers < 4.14 kept the modules at the top level
+        from testcontainers.kafka import KafkaContainer
+    container = KafkaContainer("apache/kafka:3.9.1").with_kraft()
+    container.start()
+    return container.get_bootstrap_server(), "testcontainers", container.stop
+
+
+def _kafka_local() -> Started:
     from deploy.local import kafka
 
-    started = time.monotonic()
     broker = kafka.start()
-    infra_stops.append(broker.stop)
-    timings["kafka"] = time.monotonic() - started
-    return broker.bootstrap, f"local java (Kafka {kafka.KAFKA_VERSION})"
+    return broker.bootstrap, f"local java (Kafka {kafka.KAFKA_VERSION})", broker.stop
 
 
-def _postgres(infra_stops: list[Callable[[], None]], timings: dict[str, float]) -> tuple[str, str]:
-    if address := os.environ.get("NUMPORT_DATABASE_URL"):
-        return address, "environment"
-    if docker_answers():
-        try:
-            from testcontainers.community.postgres import PostgresContainer
-        except ImportError:
-            from testcontainers.postgres import PostgresContainer
+def _postgres_container() -> Started:
+    try:
+        from testcontainers.community.postgres import PostgresContainer
+    except ImportError:
+        from testcontainers.postgres import PostgresContainer
+    container = PostgresContainer("postgres:16-alpine", driver=None)
+    container.start()
+    return container.get_connection_url(), "testcontainers", container.stop
 
-        container = PostgresContainer("postgres:16-alpine", driver=None)
-        container.start()
-        infra_stops.append(container.stop)
-        return container.get_connection_url(), "testcontainers"
+
+def _postgres_local() -> Started:
     from deploy.local import postgres
 
-    started = time.monotonic()
     server = postgres.start()
-    infra_stops.append(server.stop)
-    timings["postgres"] = time.monotonic() - started
-    return server.url, f"local pg_ctl ({server.bindir.parent.name})"
+    return server.url, f"local pg_ctl ({server.bindir.parent.name})", server.stop
+
+
+def _resolve(name: str, variable: str, container: Callable[[], Started], local: Callable[[], Started],
+             stops: list[Callable[[], None]], timings: dict[str, float]) -> tuple[str, str]:
+    """Given address first, then a container when Docker answers, else a local process."""
+    if address := os.environ.get(variable):
+        return address, "environment"
+    began = time.monotonic()
+    address, source, stop = container() if docker_answers() else local()
+    stops.append(stop)
+    timings[name] = round(time.monotonic() - began, 2)
+    return address, source
 
 
 def start() -> Infra:
     stops: list[Callable[[], None]] = []
     timings: dict[str, float] = {}
     try:
-        database_url, database_source = _postgres(stops, timings)
-        kafka_bootstrap, kafka_source = _kafka(stops, timings)
+        database_url, database_source = _resolve("postgres", "NUMPORT_DATABASE_URL", _postgres_container,
+                                                 _postgres_local, stops, timings)
+        kafka_bootstrap, kafka_source = _resolve("kafka", "NUMPORT_KAFKA_BOOTSTRAP", _kafka_container,
+                                                 _kafka_local, stops, timings)
     except BaseException:
         for stop in reversed(stops):
             with contextlib.suppress(Exception):

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import uuid
 
 from aiokafka import AIOKafkaProducer
 
+from deploy.local import kafkaio as kafka
 from shared import topics
 from shared.consumer import Subscription, Tx
 from shared.errors import PermanentError
@@ -15,7 +15,6 @@ from shared.events import MigrationRequested, dump_event
 from shared.service import ServiceSpec, running
 from shared.settings import ServiceSettings
 from tests.factories import migration_requested
-from deploy.local import kafkaio as kafka
 
 BATCH_TOPIC = topics.Topic("test.batch", "batch test input", (MigrationRequested,), ("tests",), ("testsvc",))
 

@@ -6,11 +6,11 @@ import signal
 
 import pytest
 
+from deploy.local import kafkaio as kafka
+from deploy.local.processes import ServiceProcess
 from shared import topics
 from shared.events import parse_event
 from tests.factories import migration_requested
-from deploy.local import kafkaio as kafka
-from deploy.local.processes import ServiceProcess
 
 
 async def test_killed_after_commit_before_publish_publishes_exactly_once_after_restart(

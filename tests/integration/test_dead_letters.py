@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 
+from deploy.local import kafkaio as kafka
+from deploy.local.processes import ServiceProcess
 from shared import topics
 from shared.events import dump_event, parse_event
 from tests.factories import migration_requested
-from deploy.local import kafkaio as kafka
-from deploy.local.processes import ServiceProcess
 
 
 def header(record, name: str) -> str:

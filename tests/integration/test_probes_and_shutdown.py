@@ -6,10 +6,10 @@ import asyncio
 
 import httpx
 
-from shared import topics
-from tests.factories import migration_requested
 from deploy.local import kafkaio as kafka
 from deploy.local.processes import ServiceProcess
+from shared import topics
+from tests.factories import migration_requested
 
 
 async def test_probes_metrics_and_graceful_stop(service_env, eligible_world):

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 
+from deploy.local import kafkaio as kafka
+from deploy.local.processes import ServiceProcess
 from shared import topics
 from shared.events import parse_event
 from tests.factories import migration_requested
-from deploy.local import kafkaio as kafka
-from deploy.local.processes import ServiceProcess
 
 
 async def test_precheck_process_consumes_saves_and_emits(service_env, eligible_world, db):
