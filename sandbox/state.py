@@ -1,8 +1,11 @@
-"""The sandbox's world: businesses, WABAs and phone numbers as Meta would report them, loaded from scenarios."""
+"""The sandbox's world: businesses, WABAs, numbers, templates, OBO requests and codes, as Meta would hold them."""
 
 from __future__ import annotations
 
+import itertools
+import random
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,19 +19,26 @@ class Business:
     id: str
     name: str = "Sandbox business"
     verification_status: str = "verified"
+    credit_line_id: str | None = None  # a BSP's extended credit line, shared with customers' WABAs
 
 
 @dataclass
 class Waba:
     id: str
-    business_id: str
+    business_id: str  # the owning business portfolio
     name: str = "Sandbox WABA"
     ownership_type: str = "CLIENT_OWNED"
-    on_behalf_of_business_id: str | None = None
+    on_behalf_of_business_id: str | None = None  # set when a BSP owns the WABA for a customer (shared WABA)
     account_review_status: str = "APPROVED"
     primary_funding_id: str | None = "funding-1"
+    currency: str = "USD"
     template_limit: int = 250
     subscribed_apps: list[dict[str, str]] = field(default_factory=list)
+
+    @property
+    def customer_business_id(self) -> str:
+        """The business the WABA represents: the customer for a shared WABA, else the owner."""
+        return self.on_behalf_of_business_id or self.business_id
 
 
 @dataclass
@@ -39,7 +49,7 @@ class PhoneNumber:
     verified_name: str = "Sandbox Co"
     name_status: str = "APPROVED"
     new_name_status: str = "NONE"
-    is_pin_enabled: bool = False
+    pin: str | None = None  # two-step verification PIN; None = two-step verification off
     platform_type: str = "CLOUD_API"
     account_mode: str = "LIVE"
     is_test_number: bool = False
@@ -48,6 +58,58 @@ class PhoneNumber:
     is_official_business_account: bool = False
     status: str = "CONNECTED"
     code_verification_status: str = "VERIFIED"
+    migrating_to: str | None = None  # destination WABA once added there with the migrate flag
+
+    @property
+    def is_pin_enabled(self) -> bool:
+        return self.pin is not None
+
+    @property
+    def e164_digits(self) -> str:
+        return "".join(ch for ch in self.display_phone_number if ch.isdigit())
+
+
+@dataclass
+class Template:
+    id: str
+    waba_id: str
+    name: str
+    language: str = "en_US"
+    category: str = "UTILITY"
+    status: str = "APPROVED"
+    quality_score: str = "GREEN"
+    components: list[dict[str, Any]] = field(default_factory=lambda: [{"type": "BODY", "text": "Hello {{1}}"}])
+
+
+@dataclass
+class OboRequest:
+    id: str
+    waba_id: str  # the requesting (destination) WABA
+    receiving_business_id: str
+    requesting_business_id: str
+    status: str = "PENDING"
+
+
+@dataclass
+class Code:
+    """An ownership code 'delivered' to the number by SMS or voice; the admin API reads it like the customer."""
+
+    value: str
+    method: str
+    language: str
+    expires_at: datetime
+    wrong_attempts: int = 0
+
+
+@dataclass
+class Limits:
+    code_ttl: timedelta = timedelta(minutes=10)
+    code_requests_per_hour: int = 5
+    wrong_codes_allowed: int = 5
+    registers_per_window: int = 10
+    register_window: timedelta = timedelta(hours=72)
+    rejected_share: float = 0.0  # share of duplicated templates re-categorised to REJECTED
+    auto_accept_obo: bool = False
 
 
 @dataclass
@@ -55,28 +117,77 @@ class World:
     businesses: dict[str, Business] = field(default_factory=dict)
     wabas: dict[str, Waba] = field(default_factory=dict)
     numbers: dict[str, PhoneNumber] = field(default_factory=dict)
+    templates: dict[str, Template] = field(default_factory=dict)
+    obo_requests: dict[str, OboRequest] = field(default_factory=dict)
+    allocations: dict[str, dict[str, str]] = field(default_factory=dict)
+    codes: dict[str, Code] = field(default_factory=dict)
+    code_requests: dict[str, list[datetime]] = field(default_factory=dict)
+    registrations: dict[str, list[datetime]] = field(default_factory=dict)
     calls: list[tuple[str, str]] = field(default_factory=list)
+    limits: Limits = field(default_factory=Limits)
+    app: dict[str, str] = field(default_factory=lambda: {"id": "400000000000001", "name": "numport",
+                                                         "link": "https://numport.example"})
+    clock_offset: timedelta = timedelta(0)
+    rng: random.Random = field(default_factory=lambda: random.Random(7))
+    _ids: itertools.count = field(default_factory=lambda: itertools.count(900000000000001))
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self.clock_offset
+
+    def new_id(self) -> str:
+        return str(next(self._ids))
 
     def load(self, scenario: dict[str, Any]) -> None:
         """Replace the world with a scenario (the parsed YAML/JSON document)."""
-        self.businesses = {b["id"]: Business(**b) for b in scenario.get("businesses", [])}
-        self.wabas = {w["id"]: Waba(**w) for w in scenario.get("wabas", [])}
-        self.numbers = {n["id"]: PhoneNumber(**n) for n in scenario.get("phone_numbers", [])}
-        self.calls.clear()
-        for number in self.numbers.values():
-            if number.waba_id not in self.wabas:
-                raise ValueError(f"phone number {number.id} names unknown WABA {number.waba_id}")
+        fresh = World()
+        fresh.businesses = {b["id"]: Business(**b) for b in scenario.get("businesses", [])}
+        fresh.wabas = {w["id"]: Waba(**w) for w in scenario.get("wabas", [])}
+        fresh.numbers = {n["id"]: PhoneNumber(**n) for n in scenario.get("phone_numbers", [])}
+        fresh.templates = {t["id"]: Template(**t) for t in scenario.get("templates", [])}
+        fresh.limits = Limits(**{k: _limit(k, v) for k, v in scenario.get("limits", {}).items()})
+        for owner in [*fresh.numbers.values(), *fresh.templates.values()]:
+            if owner.waba_id not in fresh.wabas:
+                raise ValueError(f"{type(owner).__name__} {owner.id} names unknown WABA {owner.waba_id}")
+        self.__dict__.update(fresh.__dict__)
 
     def numbers_of(self, waba_id: str) -> list[PhoneNumber]:
         return [n for n in self.numbers.values() if n.waba_id == waba_id]
+
+    def templates_of(self, waba_id: str) -> list[Template]:
+        return [t for t in self.templates.values() if t.waba_id == waba_id]
+
+    def number_by_digits(self, digits: str) -> PhoneNumber | None:
+        return next((n for n in self.numbers.values() if n.e164_digits == digits), None)
 
     @property
     def writes(self) -> list[tuple[str, str]]:
         return [c for c in self.calls if c[0] != "GET"]
 
 
+def _limit(name: str, value: Any) -> Any:
+    if name in ("code_ttl", "register_window"):
+        return timedelta(seconds=float(value))
+    return value
+
+
+COLLECTIONS = ("businesses", "wabas", "phone_numbers", "templates")
+
+
 def read_scenario(name_or_path: str) -> dict[str, Any]:
+    """A scenario file; `base:` names another to start from, `patch:` overrides fields by object id,
+    `remove:` drops objects by id, and any listed objects are added."""
     path = Path(name_or_path)
     if not path.exists():
         path = SCENARIOS / f"{name_or_path}.yaml"
-    return yaml.safe_load(path.read_text())
+    if not path.exists():
+        raise FileNotFoundError(f"no scenario named {name_or_path!r} (looked in {SCENARIOS})")
+    doc = yaml.safe_load(path.read_text()) or {}
+    if "base" not in doc:
+        return doc
+    merged = read_scenario(doc["base"])
+    patch, removed = doc.get("patch", {}), set(doc.get("remove", []))
+    for name in COLLECTIONS:
+        items = [{**item, **patch.get(item["id"], {})} for item in merged.get(name, []) if item["id"] not in removed]
+        merged[name] = items + doc.get(name, [])
+    merged["limits"] = {**merged.get("limits", {}), **doc.get("limits", {})}
+    return merged

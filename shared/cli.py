@@ -28,17 +28,24 @@ def run(service: str = typer.Argument(..., help="Service to run: " + ", ".join(S
 
 @app.command()
 def sandbox(port: int = typer.Option(8099, help="Port to listen on (127.0.0.1)."),
-            scenario: str = typer.Option("", help="Scenario name or YAML/JSON file to load at start.")) -> None:
-    """Serve the Graph API sandbox standalone."""
+            scenario: str = typer.Option("", help="Scenario name or YAML/JSON file to load at start."),
+            webhook_url: str = typer.Option("", envvar="NUMPORT_SANDBOX_WEBHOOK_URL",
+                                            help="Where to POST Meta-shaped webhooks (the gateway)."),
+            app_secret: str = typer.Option("sandbox-app-secret", envvar="NUMPORT_SANDBOX_APP_SECRET",
+                                           help="Key of the X-Hub-Signature-256 HMAC.", show_default=False)) -> None:
+    """Serve the Graph API sandbox standalone (Graph under /v23.0/…, admin API under /_sandbox)."""
     import uvicorn
 
     from sandbox.app import create_app
     from sandbox.state import World, read_scenario
+    from sandbox.webhooks import Webhooks
 
     world = World()
     if scenario:
         world.load(read_scenario(scenario))
-    uvicorn.run(create_app(world), host="127.0.0.1", port=port, log_level="warning")
+    hooks = Webhooks(url=webhook_url or None, app_secret=app_secret)
+    typer.echo(f"numport sandbox on http://127.0.0.1:{port} (scenario: {scenario or 'empty'})")
+    uvicorn.run(create_app(world, hooks), host="127.0.0.1", port=port, log_level="warning")
 
 
 @app.command()

@@ -56,7 +56,7 @@ class MetaGraphFacts:
             source_waba_business_id=owner,
             source_waba_approved=waba.get("account_review_status") == "APPROVED",
             source_waba_has_payment_method=bool(waba.get("primary_funding_id")),
-            source_waba_shared=waba.get("ownership_type") == "ON_BEHALF_OF",
+            source_waba_shared=bool(waba.get("on_behalf_of_business_info")),
             registered_number=to_e164(number["display_phone_number"]) if number else None,
             in_destination=in_destination is not None,
             two_step_enabled=bool(number.get("is_pin_enabled")),
