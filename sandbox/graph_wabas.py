@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
+from sandbox import rules
 from sandbox.graph_numbers import DEFAULT_FIELDS, number_node
 from sandbox.http import bad_request, graph_error, not_found, page, params, select
 from sandbox.migration import copy_templates, template_notices
@@ -88,8 +89,7 @@ def router(world: World, hooks: Webhooks) -> APIRouter:
         listed = body.get("template_ids")
         ids = [t.id for t in world.templates_of(source_id)][number * count:(number + 1) * count]
         only = set(listed if isinstance(listed, list) else str(listed).split(",")) if listed else set(ids)
-        eligible = (lambda t: t.status == "APPROVED" and t.quality_score in ("GREEN", "UNKNOWN"))
-        copies, failed = copy_templates(world, source_id, waba_id, eligible, only)
+        copies, failed = copy_templates(world, source_id, waba_id, rules.migratable_on_request, only)
         await hooks.send(template_notices(copies))
         return {"migrated_templates": [original.id for original, _ in copies], "failed_templates": failed}
 

@@ -88,6 +88,11 @@ def duplicable(template: Template) -> bool:
     return template.status == "APPROVED" and template.quality_score == "GREEN"
 
 
+def migratable_on_request(template: Template) -> bool:
+    """The template-migration endpoint also takes approved templates whose quality is not rated yet."""
+    return template.status == "APPROVED" and template.quality_score in ("GREEN", "UNKNOWN")
+
+
 def recategorised_rejected(template: Template, share: float) -> bool:
     """A stable pseudo-random pick of `share` of templates, so a scenario behaves the same on every run."""
     digest = hashlib.sha256(f"{template.name}:{template.language}".encode()).digest()

@@ -54,4 +54,4 @@ def check_response(path: str, method: str, status: int, body: Any) -> None:
     try:
         validator.validate(body)
     except ValidationError as error:
-        raise AssertionError(f"{method.upper()} {path} {status}: {error.message} at {list(error.absolute_path)}")
+        raise AssertionError(f"{method.upper()} {path} {status}: {error.message} at {list(error.absolute_path)}") from None
