@@ -54,4 +54,5 @@ def check_response(path: str, method: str, status: int, body: Any) -> None:
     try:
         validator.validate(body)
     except ValidationError as error:
-        raise AssertionError(f"{method.upper()} {path} {status}: {error.message} at {list(error.absolute_path)}") from None
+        where = list(error.absolute_path)
+        raise AssertionError(f"{method.upper()} {path} {status}: {error.message} at {where}") from None
