@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from services.precheck import domain, repository
+from services.precheck import repository
+from services.precheck.evaluate import evaluate
 from services.precheck.meta_api import MetaGraphFacts
 from shared.clock import Clock
 from shared.consumer import Unit
@@ -17,8 +18,7 @@ class Precheck:
     clock: Clock
 
     async def on_migration_requested(self, event: MigrationRequested, unit: Unit) -> None:
-        facts = await self.facts.gather(event)
-        outcome, report, verdict = domain.decide(event, facts, self.clock.now())
+        outcome, report, verdict = await evaluate(event, self.facts, self.clock.now())
         async with unit.transaction() as tx:
             await repository.save_report(tx.conn, event, outcome, report, verdict.occurred_at)
             await tx.emit(verdict)
