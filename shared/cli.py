@@ -9,7 +9,7 @@ from pathlib import Path
 import typer
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="numport: WhatsApp number migration platform.")
-SERVICES = {"precheck": "services.precheck.main"}
+SERVICES = {"precheck": "services.precheck.main", "gateway": "services.gateway.main"}
 
 
 def spec_of(service: str):  # noqa: ANN201 - returns a ServiceSpec, imported lazily to keep start-up light
@@ -78,4 +78,8 @@ def demo() -> None:
 
 
 def main() -> None:
+    from services.gateway.cli import migrate, partner
+
+    app.add_typer(migrate, name="migrate")
+    app.add_typer(partner, name="partner")
     app()

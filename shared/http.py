@@ -26,7 +26,7 @@ class Probes:
         return checks
 
     def app(self) -> FastAPI:
-        app = FastAPI(title=f"numport {self.service} probes", docs_url=None, redoc_url=None)
+        app = FastAPI(title=f"numport {self.service} probes", docs_url=None, redoc_url=None, openapi_url=None)
 
         @app.get("/healthz")
         async def healthz() -> dict[str, str]:

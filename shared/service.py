@@ -37,13 +37,21 @@ class Runtime:
 
 
 @dataclass
+class Wired:
+    """What a composition root hands back: a handler per subscription and, for the gateway, an HTTP API."""
+
+    handlers: Handlers
+    api: Any = None  # an ASGI app served next to the probes
+
+
+@dataclass
 class ServiceSpec:
     """What a service is: its name, its subscriptions, its SQL, and how to wire handlers to resources."""
 
     name: str
     description: str
     subscriptions: tuple[Subscription, ...]
-    wire: Callable[[Runtime], contextlib.AbstractAsyncContextManager[Handlers]]
+    wire: Callable[[Runtime], contextlib.AbstractAsyncContextManager[Wired]]
     migrations: Path | None = None
     settings_model: type[ServiceSettings] = ServiceSettings
     extra_tasks: tuple[Callable[[Runtime], Any], ...] = field(default=())
@@ -55,16 +63,25 @@ def _record(raw: Any) -> Record:
 
 def subscribe(broker: KafkaBroker, spec: ServiceSpec, consumer: Consumer, handlers: Handlers,
               max_records: int) -> None:
-    """Register one FastStream subscriber per subscription; ack only after commit or dead-lettering."""
-    for sub in spec.subscriptions:
-        options: dict[str, Any] = dict(group_id=consumer.group, ack_policy=AckPolicy.NACK_ON_ERROR,
-                                       auto_offset_reset="earliest", title=f"{spec.name}.{sub.name}",
-                                       description=sub.description, decoder=_raw_body)
-        if sub.batch:
-            broker.subscriber(sub.topic.name, batch=True, max_records=max_records, **options)(
-                _batch_callback(consumer, sub, handlers[sub.name]))
+    """One group member per service (and per delivery mode) over all its topics, so start-up joins the group once.
+
+    Records are acknowledged only after their effects committed or they were dead-lettered.
+    """
+    for batch in (False, True):
+        routes = {sub.topic.name: (sub, handlers[sub.name]) for sub in spec.subscriptions if sub.batch is batch}
+        if not routes:
+            continue
+        if len(routes) < sum(sub.batch is batch for sub in spec.subscriptions):
+            raise ValueError(f"{spec.name}: one subscription per topic and delivery mode")
+        options: dict[str, Any] = dict(
+            group_id=consumer.group, ack_policy=AckPolicy.NACK_ON_ERROR, auto_offset_reset="earliest",
+            title=f"{spec.name}.{'batch' if batch else 'events'}", decoder=_raw_body,
+            description="; ".join(sub.description for sub, _ in routes.values()))
+        if batch:
+            callback = _batch_callback(consumer, routes)
+            broker.subscriber(*routes, batch=True, max_records=max_records, **options)(callback)
         else:
-            broker.subscriber(sub.topic.name, **options)(_event_callback(consumer, sub, handlers[sub.name]))
+            broker.subscriber(*routes, **options)(_event_callback(consumer, routes))
 
 
 async def _raw_body(message: Any) -> bytes:
@@ -72,16 +89,24 @@ async def _raw_body(message: Any) -> bytes:
     return b""
 
 
-def _event_callback(consumer: Consumer, sub: Subscription, handler: Any) -> Callable[..., Any]:
+Routes = dict[str, tuple[Subscription, Any]]
+
+
+def _event_callback(consumer: Consumer, routes: Routes) -> Callable[..., Any]:
     async def on_event(message: KafkaMessage) -> None:
-        await consumer.handle(sub, handler, _record(message.raw_message))
+        record = _record(message.raw_message)
+        sub, handler = routes[record.topic]
+        await consumer.handle(sub, handler, record)
 
     return on_event
 
 
-def _batch_callback(consumer: Consumer, sub: Subscription, handler: Any) -> Callable[..., Any]:
+def _batch_callback(consumer: Consumer, routes: Routes) -> Callable[..., Any]:
     async def on_batch(message: KafkaMessage) -> None:
-        await consumer.handle_batch(sub, handler, [_record(r) for r in message.raw_message])
+        records = [_record(r) for r in message.raw_message]
+        for topic in dict.fromkeys(r.topic for r in records):
+            sub, handler = routes[topic]
+            await consumer.handle_batch(sub, handler, [r for r in records if r.topic == topic])
 
     return on_batch
 
@@ -94,18 +119,21 @@ async def running(spec: ServiceSpec, settings: ServiceSettings) -> AsyncIterator
     await producer.start()
     runtime = Runtime(settings, pool, producer)
     relay = Relay(pool, producer, spec.name, settings.relay_batch_size, settings.relay_idle_seconds)
-    broker = KafkaBroker(settings.kafka_bootstrap, client_id=f"numport-{spec.name}")
+    broker = KafkaBroker(settings.kafka_bootstrap, client_id=f"numport-{spec.name}",
+                         logger=logging.getLogger("faststream"))
     consumer = Consumer(spec.name, pool, producer, settings.consumer_max_attempts, settings.consumer_backoff_seconds,
                         settings.consumer_group_prefix)
     tasks: list[asyncio.Task[Any]] = []
     try:
-        async with spec.wire(runtime) as handlers:
-            subscribe(broker, spec, consumer, handlers, settings.batch_max_records)
+        async with spec.wire(runtime) as wired:
+            subscribe(broker, spec, consumer, wired.handlers, settings.batch_max_records)
             tasks.append(asyncio.create_task(relay.run(), name="outbox-relay"))
             tasks += [asyncio.create_task(make(runtime), name=make.__name__) for make in spec.extra_tasks]
             await broker.start()
-            probes = http.Probes(spec.name, pool, broker, relay)
-            async with http.serve(probes.app(), settings.http_host, settings.http_port) as port:
+            app = http.Probes(spec.name, pool, broker, relay).app()
+            if wired.api is not None:
+                app.mount("/", wired.api)
+            async with http.serve(app, settings.http_host, settings.http_port) as port:
                 log.info("service started", extra={"http_port": port, "subscriptions": len(spec.subscriptions)})
                 yield runtime
             await broker.stop()

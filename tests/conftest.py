@@ -81,3 +81,12 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.integration)
 
 
+
+
+@pytest.fixture
+async def gateway_stack(service_env: dict[str, str], eligible_world: World):
+    from tests.integration.gateway_support import start_gateway
+
+    stack = await start_gateway(service_env)
+    yield stack
+    assert stack.gateway.terminate() == 0, stack.gateway.logs()[-3000:]

@@ -92,3 +92,13 @@ def decide(req: MigrationRequested, f: Facts, now: datetime, every: tuple[Check,
     if failed:
         return "ineligible", report, NumberIneligible.create(**common, report=tuple(report), failed=failed)
     return "eligible", report, NumberEligible.create(**common, report=tuple(report), source_waba_id=req.source_waba_id)
+
+
+def lookup_refused(req: MigrationRequested, now: datetime, meta_says: str,
+                   producer: str = "precheck") -> tuple[str, list[CheckOutcome], Event]:
+    """Meta would not show us the business, a WABA or the number: nothing else can be checked."""
+    report = [CheckOutcome(check="meta_lookup", status="fail", reason_code="META_LOOKUP_REFUSED", actor="customer",
+                           message=f"Meta refused to show an object of this request: {meta_says}",
+                           remedy="Check the business, WABA and number IDs, and that our app may read them.")]
+    return "ineligible", report, NumberIneligible.create(cause=req, occurred_at=now, producer=producer,
+                                                         report=tuple(report), failed=("META_LOOKUP_REFUSED",))

@@ -13,7 +13,7 @@ from shared.clock import SystemClock
 from shared.consumer import Subscription
 from shared.events import MigrationRequested
 from shared.graph import GraphClient
-from shared.service import Handlers, Runtime, ServiceSpec
+from shared.service import Runtime, ServiceSpec, Wired
 from shared.settings import GraphSettings, ServiceSettings
 
 
@@ -22,14 +22,14 @@ class PrecheckSettings(ServiceSettings, GraphSettings):
 
 
 @contextlib.asynccontextmanager
-async def wire(runtime: Runtime) -> AsyncIterator[Handlers]:
+async def wire(runtime: Runtime) -> AsyncIterator[Wired]:
     settings = runtime.settings
     assert isinstance(settings, PrecheckSettings)
     graph = GraphClient(settings.graph_base_url, settings.graph_api_version, settings.graph_token.get_secret_value(),
                         timeout=settings.graph_timeout_seconds, max_attempts=settings.graph_max_attempts)
     precheck = Precheck(MetaGraphFacts(graph, settings.website_timeout_seconds), SystemClock())
     try:
-        yield {"migration_requested": precheck.on_migration_requested}
+        yield Wired({"migration_requested": precheck.on_migration_requested})
     finally:
         await graph.aclose()
 

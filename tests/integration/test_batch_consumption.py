@@ -12,7 +12,7 @@ from shared import topics
 from shared.consumer import Subscription, Tx
 from shared.errors import PermanentError
 from shared.events import MigrationRequested, dump_event
-from shared.service import ServiceSpec, running
+from shared.service import ServiceSpec, Wired, running
 from shared.settings import ServiceSettings
 from tests.factories import migration_requested
 
@@ -29,7 +29,7 @@ def batch_spec(calls: list[int]) -> ServiceSpec:
 
     @contextlib.asynccontextmanager
     async def wire(runtime):
-        yield {"batch": on_batch}
+        yield Wired({"batch": on_batch})
 
     return ServiceSpec("testsvc", "batch test", (Subscription("batch", BATCH_TOPIC, (MigrationRequested,),
                                                               "test batch", batch=True),), wire)

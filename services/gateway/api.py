@@ -1,0 +1,154 @@
+"""The partner API (HTTP front door): thin routes over commands and the status read model; no business rules."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+import asyncpg
+from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+
+from services.gateway import commands, partners, repository
+from services.gateway.models import (
+    BatchRequest,
+    BatchResult,
+    BatchRow,
+    DryRunReport,
+    ErrorBody,
+    MigrationPage,
+    MigrationRequest,
+    MigrationView,
+    Timeline,
+    TimelineEntry,
+)
+from services.precheck.meta_api import MetaGraphFacts
+from shared.clock import Clock
+from shared.errors import TransientError
+
+ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": ErrorBody} for code in (401, 404, 409, 422, 502)}
+
+
+@dataclass
+class GatewayDeps:
+    pool: asyncpg.Pool
+    facts: MetaGraphFacts
+    clock: Clock
+
+
+def problem(status: int, code: str, message: str, fields: list[dict[str, str]] | None = None) -> JSONResponse:
+    return JSONResponse({"error": {"code": code, "message": message, "fields": fields or []}}, status_code=status)
+
+
+def field_errors(errors: list[Any]) -> list[dict[str, str]]:
+    return [{"field": ".".join(str(p) for p in e["loc"] if p != "body") or "body", "problem": e["msg"]}
+            for e in errors]
+
+
+def view(row: asyncpg.Record) -> MigrationView:
+    data = dict(row)
+    data["detail"] = json.loads(data["detail"])
+    return MigrationView(url=f"/v1/migrations/{row['id']}", phone_number_as_typed=data.pop("phone_number_typed"),
+                         **{k: v for k, v in data.items() if k != "partner_id"})
+
+
+async def current_partner(request: Request, authorization: Annotated[str | None, Header()] = None,
+                          x_api_key: Annotated[str | None, Header()] = None) -> str:
+    """The partner behind the API key; every read and write is scoped to it."""
+    key = x_api_key or (authorization or "").removeprefix("Bearer ").strip()
+    pool = request.app.state.deps.pool
+    found = await repository.partner_of_key(pool, partners.hash_key(key)) if key else None
+    if found is None:
+        raise HTTPException(401, "Send a valid partner API key as 'Authorization: Bearer <key>'.")
+    return found
+
+
+Partner = Annotated[str, Depends(current_partner)]
+
+
+def create_api(deps: GatewayDeps) -> FastAPI:
+    api = FastAPI(title="numport partner API", version="1.0.0",
+                  description="Migrate WhatsApp business numbers to our BSP; every call is scoped to your partner key.")
+    api.state.deps = deps
+
+    @api.exception_handler(RequestValidationError)
+    async def invalid(request: Request, error: RequestValidationError) -> JSONResponse:
+        return problem(422, "invalid_request", "The request is not valid; see fields.", field_errors(error.errors()))
+
+    @api.exception_handler(HTTPException)
+    async def http_error(request: Request, error: HTTPException) -> JSONResponse:
+        codes = {401: "unauthenticated", 404: "not_found", 409: "conflict", 422: "invalid_request",
+                 502: "meta_unavailable"}
+        return problem(error.status_code, codes.get(error.status_code, "error"), str(error.detail))
+
+    async def load(partner_id: str, migration_id: uuid.UUID) -> MigrationView:
+        row = await repository.migration(deps.pool, partner_id, migration_id)
+        if row is None:
+            raise HTTPException(404, f"No migration {migration_id}.")
+        return view(row)
+
+    @api.post("/v1/migrations", status_code=202, response_model=MigrationView, responses=ERRORS)
+    async def start(body: MigrationRequest, partner_id: Partner,
+                    idempotency_key: Annotated[str | None, Header(max_length=200)] = None) -> MigrationView:
+        try:
+            migration_id = await commands.start_migration(deps.pool, partner_id, body, deps.clock, idempotency_key)
+        except commands.Conflict as conflict:
+            raise HTTPException(409, str(conflict)) from None
+        return await load(partner_id, migration_id)
+
+    @api.post("/v1/migrations:batch", response_model=BatchResult, responses=ERRORS)
+    async def batch(body: BatchRequest, partner_id: Partner) -> BatchResult:
+        rows = []
+        for index, item in enumerate(body.items):
+            number = item.get("phone_number") if isinstance(item.get("phone_number"), str) else None
+            try:
+                request = MigrationRequest.model_validate(item)
+                started = await commands.start_migration(deps.pool, partner_id, request, deps.clock)
+                rows.append(BatchRow(index=index, phone_number=number, status="accepted",
+                                     migration=await load(partner_id, started)))
+            except ValidationError as error:
+                rows.append(BatchRow(index=index, phone_number=number, status="rejected",
+                                     errors=field_errors(error.errors())))
+            except commands.Conflict as conflict:
+                rows.append(BatchRow(index=index, phone_number=number, status="rejected",
+                                     errors=[{"field": "phone_number", "problem": str(conflict)}]))
+        accepted = sum(r.status == "accepted" for r in rows)
+        return BatchResult(accepted=accepted, rejected=len(rows) - accepted, rows=rows)
+
+    @api.post("/v1/migrations:dry-run", response_model=DryRunReport, responses=ERRORS)
+    async def dry_run(body: MigrationRequest, partner_id: Partner) -> DryRunReport:
+        try:
+            return await commands.dry_run(deps.facts, partner_id, body, deps.clock)
+        except TransientError as error:
+            raise HTTPException(502, f"Meta's Graph API did not answer in time ({error}); try again.") from None
+
+    @api.get("/v1/migrations/{migration_id}", response_model=MigrationView, responses=ERRORS)
+    async def get(migration_id: uuid.UUID, partner_id: Partner) -> MigrationView:
+        return await load(partner_id, migration_id)
+
+    @api.get("/v1/migrations/{migration_id}/timeline", response_model=Timeline, responses=ERRORS)
+    async def timeline(migration_id: uuid.UUID, partner_id: Partner) -> Timeline:
+        await load(partner_id, migration_id)
+        rows = await repository.timeline(deps.pool, migration_id)
+        return Timeline(migration_id=migration_id, events=[TimelineEntry(**{**r, "payload": json.loads(r["payload"])})
+                                                             for r in rows])
+
+    @api.get("/v1/migrations", response_model=MigrationPage, responses=ERRORS)
+    async def listing(partner_id: Partner, state: str | None = None, waba_id: str | None = None,
+                      phone_number: str | None = None, limit: Annotated[int, Query(ge=1, le=200)] = 50,
+                      cursor: str | None = None) -> MigrationPage:
+        try:
+            after = repository.decode_cursor(cursor) if cursor else None
+        except ValueError:
+            raise HTTPException(422, "The cursor is not one this API returned.") from None
+        rows = await repository.page(deps.pool, partner_id, limit + 1, after, state, waba_id, phone_number)
+        more = len(rows) > limit
+        rows = rows[:limit]
+        next_cursor = repository.encode_cursor(rows[-1]["created_at"], rows[-1]["id"]) if more else None
+        return MigrationPage(data=[view(r) for r in rows], next_cursor=next_cursor)
+
+    return api

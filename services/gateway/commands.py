@@ -1,0 +1,60 @@
+"""What the partner API does with a request: start a migration once, or check one without changing anything."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+
+import asyncpg
+
+from services.gateway import repository, status
+from services.gateway.models import DryRunReport, MigrationRequest
+from services.precheck.evaluate import evaluate
+from services.precheck.meta_api import MetaGraphFacts
+from shared import outbox
+from shared.clock import Clock
+from shared.events import MigrationRequested
+
+
+class Conflict(Exception):
+    """The request clashes with an earlier one (reused Idempotency-Key, or the number is already migrating)."""
+
+
+def to_event(partner_id: str, request: MigrationRequest, migration_id: uuid.UUID, clock: Clock) -> MigrationRequested:
+    return MigrationRequested.create(
+        migration_id=migration_id, correlation_id=migration_id, occurred_at=clock.now(), producer="gateway",
+        phone_number=request.e164, phone_number_as_typed=request.phone_number, partner_id=partner_id,
+        **request.model_dump(exclude={"phone_number"}))
+
+
+def fingerprint(request: MigrationRequest) -> bytes:
+    return hashlib.sha256(json.dumps(request.model_dump(), sort_keys=True).encode()).digest()
+
+
+async def start_migration(pool: asyncpg.Pool, partner_id: str, request: MigrationRequest, clock: Clock,
+                          idempotency_key: str | None = None) -> uuid.UUID:
+    """Record the request, its timeline entry and the MigrationRequested event in one transaction."""
+    async with pool.acquire() as conn, conn.transaction():
+        if idempotency_key and (earlier := await repository.remembered(conn, partner_id, idempotency_key)):
+            if earlier["request_hash"] != fingerprint(request):
+                raise Conflict("This Idempotency-Key was used with a different request body.")
+            return earlier["migration_id"]
+        if running := await repository.open_migration_for(conn, partner_id, request.e164, status.TERMINAL):
+            raise Conflict(f"Migration {running} for {request.e164} is still in progress.")
+        event = to_event(partner_id, request, uuid.uuid4(), clock)
+        if idempotency_key and not await repository.remember(conn, partner_id, idempotency_key,
+                                                             fingerprint(request), event.migration_id):
+            raise Conflict("A request with this Idempotency-Key is being processed; retry shortly.")
+        await repository.insert_migration(conn, event, status.AFTER["MigrationRequested"])
+        await repository.add_to_timeline(conn, event)
+        await outbox.append(conn, [event])
+    return event.migration_id
+
+
+async def dry_run(facts: MetaGraphFacts, partner_id: str, request: MigrationRequest, clock: Clock) -> DryRunReport:
+    """The full precheck report, synchronously; Graph is only read, nothing is stored or emitted."""
+    event = to_event(partner_id, request, uuid.uuid4(), clock)
+    outcome, report, verdict = await evaluate(event, facts, clock.now(), producer="gateway")
+    return DryRunReport(outcome=outcome, phone_number=event.phone_number, report=report,
+                        failed=list(getattr(verdict, "failed", ())), message=getattr(verdict, "message", None))

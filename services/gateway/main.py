@@ -1,0 +1,49 @@
+"""Composition root of the gateway: the partner API plus the projector of the migration status read model."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from services.gateway.api import GatewayDeps, create_api
+from services.gateway.handlers import on_migration_event
+from services.precheck.meta_api import MetaGraphFacts
+from shared import topics
+from shared.clock import SystemClock
+from shared.consumer import Subscription
+from shared.graph import GraphClient
+from shared.service import Runtime, ServiceSpec, Wired
+from shared.settings import GraphSettings, ServiceSettings
+
+
+class GatewaySettings(ServiceSettings, GraphSettings):
+    website_timeout_seconds: float = 3.0
+
+
+@contextlib.asynccontextmanager
+async def wire(runtime: Runtime) -> AsyncIterator[Wired]:
+    settings = runtime.settings
+    assert isinstance(settings, GatewaySettings)
+    graph = GraphClient(settings.graph_base_url, settings.graph_api_version, settings.graph_token.get_secret_value(),
+                        timeout=settings.graph_timeout_seconds, max_attempts=settings.graph_max_attempts)
+    deps = GatewayDeps(runtime.pool, MetaGraphFacts(graph, settings.website_timeout_seconds), SystemClock())
+    try:
+        yield Wired({sub.name: on_migration_event for sub in SUBSCRIPTIONS}, create_api(deps))
+    finally:
+        await graph.aclose()
+
+
+SUBSCRIPTIONS = tuple(
+    Subscription(f"{topic.name.split('.')[1]}_events", topic, topic.events,
+                 f"Projects {', '.join(e.__name__ for e in topic.events)} into the migration status read model.")
+    for topic in (topics.PRECHECK_RESULTS, topics.REGISTRATION_EVENTS, topics.TEMPLATE_EVENTS))
+
+SPEC = ServiceSpec(
+    name="gateway",
+    description="The partner API: start, dry-run and follow migrations; publishes MigrationRequested.",
+    subscriptions=SUBSCRIPTIONS,
+    wire=wire,
+    migrations=Path(__file__).with_name("migrations"),
+    settings_model=GatewaySettings,
+)

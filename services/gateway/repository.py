@@ -1,0 +1,109 @@
+"""The gateway's tables: partners and API keys, idempotency keys, and the migration status read model."""
+
+from __future__ import annotations
+
+import base64
+import json
+import uuid
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from services.gateway.status import Status
+from shared.events import Event, MigrationRequested
+
+COLUMNS = ("id, partner_id, phone_number, phone_number_typed, business_id, destination_waba_id, source_waba_id, "
+           "flow, source, state, next_action, detail, created_at, updated_at")
+
+
+async def partner_of_key(pool: asyncpg.Pool, key_hash: bytes) -> str | None:
+    return await pool.fetchval("SELECT partner_id FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL", key_hash)
+
+
+async def add_partner(conn: asyncpg.Connection, partner_id: str, name: str, key_hash: bytes, prefix: str) -> None:
+    await conn.execute("INSERT INTO partners (id, name) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING", partner_id, name)
+    await conn.execute("INSERT INTO api_keys (key_hash, partner_id, prefix) VALUES ($1, $2, $3)",
+                       key_hash, partner_id, prefix)
+
+
+async def remembered(conn: asyncpg.Connection, partner_id: str, key: str) -> asyncpg.Record | None:
+    """The migration an Idempotency-Key already produced (locked until this transaction ends)."""
+    return await conn.fetchrow("SELECT request_hash, migration_id FROM idempotency_keys "
+                               "WHERE partner_id = $1 AND key = $2 FOR UPDATE", partner_id, key)
+
+
+async def remember(conn: asyncpg.Connection, partner_id: str, key: str, request_hash: bytes,
+                   migration_id: uuid.UUID) -> bool:
+    """False when a concurrent request claimed the key first."""
+    inserted = await conn.fetchval(
+        "INSERT INTO idempotency_keys (partner_id, key, request_hash, migration_id) VALUES ($1, $2, $3, $4) "
+        "ON CONFLICT DO NOTHING RETURNING true", partner_id, key, request_hash, migration_id)
+    return bool(inserted)
+
+
+async def open_migration_for(conn: asyncpg.Connection, partner_id: str, phone_number: str,
+                             terminal: frozenset[str]) -> uuid.UUID | None:
+    return await conn.fetchval(
+        "SELECT id FROM migrations WHERE partner_id = $1 AND phone_number = $2 AND NOT (state = ANY($3::text[])) "
+        "LIMIT 1", partner_id, phone_number, list(terminal))
+
+
+async def insert_migration(conn: asyncpg.Connection, event: MigrationRequested, status: Status) -> None:
+    await conn.execute(
+        f"INSERT INTO migrations ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, '{{}}', $12, $12)",
+        event.migration_id, event.partner_id, event.phone_number, event.phone_number_as_typed, event.business_id,
+        event.destination_waba_id, event.source_waba_id, event.flow, event.source, status.state,
+        status.next_action, event.occurred_at)
+
+
+async def current_status(conn: asyncpg.Connection, migration_id: uuid.UUID) -> Status | None:
+    row = await conn.fetchrow("SELECT state, next_action FROM migrations WHERE id = $1 FOR UPDATE", migration_id)
+    return Status(row["state"], row["next_action"]) if row else None
+
+
+async def set_status(conn: asyncpg.Connection, event: Event, status: Status, detail: dict[str, Any]) -> None:
+    await conn.execute("UPDATE migrations SET state = $2, next_action = $3, detail = detail || $4::jsonb, "
+                       "updated_at = greatest(updated_at, $5) WHERE id = $1",
+                       event.migration_id, status.state, status.next_action, json.dumps(detail), event.occurred_at)
+
+
+async def add_to_timeline(conn: asyncpg.Connection, event: Event) -> None:
+    payload = event.model_dump(mode="json", exclude={"event_id", "type", "occurred_at", "migration_id"})
+    await conn.execute("INSERT INTO timeline (migration_id, event_id, type, occurred_at, payload) "
+                       "SELECT $1, $2, $3, $4, $5::jsonb WHERE EXISTS (SELECT 1 FROM migrations WHERE id = $1) "
+                       "ON CONFLICT DO NOTHING",
+                       event.migration_id, event.event_id, event.type, event.occurred_at, json.dumps(payload))
+
+
+async def migration(conn: asyncpg.Connection | asyncpg.Pool, partner_id: str,
+                    migration_id: uuid.UUID) -> asyncpg.Record | None:
+    return await conn.fetchrow(f"SELECT {COLUMNS} FROM migrations WHERE id = $1 AND partner_id = $2",
+                               migration_id, partner_id)
+
+
+async def timeline(pool: asyncpg.Pool, migration_id: uuid.UUID) -> list[asyncpg.Record]:
+    return await pool.fetch("SELECT event_id, type, occurred_at, payload FROM timeline WHERE migration_id = $1 "
+                            "ORDER BY occurred_at, event_id", migration_id)
+
+
+def encode_cursor(created_at: datetime, migration_id: uuid.UUID) -> str:
+    return base64.urlsafe_b64encode(f"{created_at.isoformat()}|{migration_id}".encode()).decode()
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
+    created, ident = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
+    return datetime.fromisoformat(created), uuid.UUID(ident)
+
+
+async def page(pool: asyncpg.Pool, partner_id: str, limit: int, cursor: tuple[datetime, uuid.UUID] | None,
+               state: str | None, waba_id: str | None, phone_number: str | None) -> list[asyncpg.Record]:
+    """Newest first; the cursor is the (created_at, id) of the last row already seen."""
+    return await pool.fetch(
+        f"SELECT {COLUMNS} FROM migrations WHERE partner_id = $1 "
+        "AND ($2::text IS NULL OR state = $2) AND ($3::text IS NULL OR destination_waba_id = $3) "
+        "AND ($4::text IS NULL OR phone_number = $4) "
+        "AND ($5::timestamptz IS NULL OR (created_at, id) < ($5, $6::uuid)) "
+        "ORDER BY created_at DESC, id DESC LIMIT $7",
+        partner_id, state, waba_id, phone_number, cursor[0] if cursor else None, cursor[1] if cursor else None,
+        limit)
