@@ -90,3 +90,4 @@ async def gateway_stack(service_env: dict[str, str], eligible_world: World):
     stack = await start_gateway(service_env)
     yield stack
     assert stack.gateway.terminate() == 0, stack.gateway.logs()[-3000:]
+

@@ -30,10 +30,10 @@ def fail(message: str) -> NoReturn:
     raise typer.Exit(1)
 
 
-def call(method: str, url: str, key: str, path: str, **kwargs: Any) -> Any:
+def call(method: str, url: str, key: str, path: str, headers: dict[str, str] | None = None, **kwargs: Any) -> Any:
     try:
-        response = httpx.request(method, f"{url.rstrip('/')}{path}", headers={"Authorization": f"Bearer {key}"},
-                                 timeout=60, **kwargs)
+        response = httpx.request(method, f"{url.rstrip('/')}{path}", timeout=60, **kwargs,
+                                 headers={**(headers or {}), "Authorization": f"Bearer {key}"})
     except httpx.HTTPError as error:
         fail(f"cannot reach the gateway at {url} ({type(error).__name__})")
     body = response.json() if response.content else {}
@@ -116,14 +116,14 @@ def batch(file: Path = typer.Argument(..., exists=True, dir_okay=False, help="CS
             progress.advance(task, len(chunk["rows"]))
     if as_json:
         print(json.dumps(rows, indent=2))
-        return
-    table = Table("row", "number", "result", "migration / problem")
-    for r in rows:
-        detail = r["migration"]["id"] if r["migration"] else "; ".join(e["problem"] for e in r["errors"])
-        table.add_row(str(r["index"] + 1), r["phone_number"] or "", r["status"], detail)
-    console.print(table)
+    else:
+        table = Table("row", "number", "result", "migration / problem")
+        for r in rows:
+            detail = r["migration"]["id"] if r["migration"] else "; ".join(e["problem"] for e in r["errors"])
+            table.add_row(str(r["index"] + 1), r["phone_number"] or "", r["status"], detail)
+        console.print(table)
     if any(r["status"] == "rejected" for r in rows):
-        raise typer.Exit(1)
+        raise typer.Exit(1)  # scripts learn that some rows need attention
 
 
 def _cell(name: str, value: str) -> Any:

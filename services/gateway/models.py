@@ -16,7 +16,7 @@ class MigrationRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     phone_number: str = Field(description="The number exactly as the customer typed it, with country code.",
-                              examples=["+55 11 98765-4321"], min_length=5, max_length=32)
+                              examples=["+55 11 98765-4321"], pattern=r"^\+?[0-9][0-9 ().-]{4,31}$")
     business_id: str = Field(description="Meta Business Manager ID of the customer.", pattern=r"^[0-9]{1,20}$")
     destination_waba_id: str = Field(description="WABA the number moves to.", pattern=r"^[0-9]{1,20}$")
     flow: Flow = Field(description="Meta migration flow.")
