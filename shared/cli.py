@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import sys
 from pathlib import Path
@@ -75,6 +76,28 @@ def demo() -> None:
     from deploy.local.demo import main as demo_main
 
     sys.exit(demo_main())
+
+
+@app.command()
+def stack(scenario: str = typer.Option("demo", help="Sandbox scenario to load."),
+          gateway_port: int = typer.Option(8080, help="Gateway port (another free one if taken)."),
+          sandbox_port: int = typer.Option(8099, help="Sandbox port (another free one if taken).")) -> None:
+    """Run everything locally (Kafka, PostgreSQL, sandbox, services) until Ctrl-C, with a partner key to try it."""
+    import signal
+    import threading
+
+    from deploy.local import stack as local_stack
+
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    with local_stack.running(scenario, gateway_port, sandbox_port) as running:
+        typer.echo(f"numport is running. In another terminal:\n"
+                   f"  export NUMPORT_API_URL={running.api_url} NUMPORT_API_KEY={running.api_key}\n"
+                   f"  .venv/bin/numport migrate dry-run --phone '+55 11 98765-4321' --business-id 100000000000001 "
+                   f"--destination-waba-id 200000000000002 --source-waba-id 200000000000001\n"
+                   f"Sandbox (Graph + /_sandbox admin): {running.sandbox_url}. Ctrl-C stops everything.")
+        with contextlib.suppress(KeyboardInterrupt):
+            stop.wait()
 
 
 def main() -> None:

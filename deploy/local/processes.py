@@ -20,9 +20,9 @@ NUMPORT = str(Path(sys.executable).with_name("numport"))
 
 
 class ServiceProcess:
-    def __init__(self, service: str, env: dict[str, str]) -> None:
+    def __init__(self, service: str, env: dict[str, str], port: int | None = None) -> None:
         self.service = service
-        self.port = free_port()
+        self.port = port or free_port()
         self.env = {**os.environ, **env, "NUMPORT_HTTP_PORT": str(self.port)}
         self.log_path = Path(tempfile.mkstemp(prefix=f"numport-{service}-", suffix=".log")[1])
         self.process: subprocess.Popen[bytes] | None = None
@@ -64,8 +64,8 @@ class ServiceProcess:
 class ThreadedServer:
     """An ASGI app on a loopback port in a background thread (the sandbox as services see it: over HTTP)."""
 
-    def __init__(self, app: object) -> None:
-        self.port = free_port()
+    def __init__(self, app: object, port: int | None = None) -> None:
+        self.port = port or free_port()
         self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning"))
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 

@@ -54,15 +54,25 @@ def request_body(phone: str, business_id: str, destination_waba_id: str, flow: s
     return {k: v for k, v in body.items() if v is not None}
 
 
-def show_report(report: dict[str, Any]) -> None:
+def show_report(report: dict[str, Any], every_check: bool = False) -> None:
+    checks = report["report"]
+    counts = {s: sum(c["status"] == s for c in checks) for s in ("pass", "fail", "not_applicable")}
     console.print(f"[bold]{report['phone_number']}[/]: [bold]{report['outcome']}[/]"
-                  + (f" — {report['message']}" if report.get("message") else ""))
-    table = Table("check", "result", "reason code", "who acts", "remedy")
-    for check in report["report"]:
-        colour = {"pass": "green", "fail": "red"}.get(check["status"], "dim")
-        table.add_row(check["check"], f"[{colour}]{check['status']}[/]", check.get("reason_code") or "",
-                      check.get("actor") or "", check.get("remedy") or "")
-    console.print(table)
+                  + (f" — {report['message']}" if report.get("message") else "")
+                  + (f" ({len(checks)} checks: {counts['pass']} pass, {counts['fail']} fail, "
+                     f"{counts['not_applicable']} not applicable)" if checks else ""))
+    if every_check:
+        table = Table("check", "result", "reason code", "who acts", "remedy")
+        for check in checks:
+            colour = {"pass": "green", "fail": "red"}.get(check["status"], "dim")
+            table.add_row(check["check"], f"[{colour}]{check['status']}[/]", check.get("reason_code") or "",
+                          check.get("actor") or "", check.get("remedy") or "")
+        console.print(table)
+    elif counts["fail"]:
+        table = Table("blocker", "who acts", "remedy")
+        for check in (c for c in checks if c["status"] == "fail"):
+            table.add_row(f"[red]{check['reason_code']}[/]", check["actor"], check["remedy"])
+        console.print(table)
 
 
 def show_migration(m: dict[str, Any]) -> None:
@@ -75,12 +85,13 @@ def dry_run(phone: str = typer.Option(..., help="The number as the customer type
             business_id: str = typer.Option(...), destination_waba_id: str = typer.Option(...),
             flow: str = "programmatic", source: str = "bsp_cloud_api", source_waba_id: str | None = None,
             display_name: str | None = None, website: str | None = None, admin_access: bool = True,
+            every_check: bool = typer.Option(False, "--all", help="List passing checks too."),
             api_url: str = API_URL, api_key: str = API_KEY, as_json: bool = AS_JSON) -> None:
     """Every precheck, now, changing nothing."""
     body = request_body(phone, business_id, destination_waba_id, flow, source, source_waba_id, display_name,
                         website, admin_access)
     report = call("POST", api_url, api_key, "/v1/migrations:dry-run", json=body)
-    print(json.dumps(report, indent=2)) if as_json else show_report(report)
+    print(json.dumps(report, indent=2)) if as_json else show_report(report, every_check)
 
 
 @migrate.command()

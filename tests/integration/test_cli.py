@@ -23,7 +23,7 @@ def test_dry_run_start_status_and_list(gateway_stack):
     dry = numport(gateway_stack, "dry-run", "--phone", "+55 11 98765-4321", *REQUEST_FLAGS, "--json")
     assert dry.returncode == 0 and dry.stdout, (dry.stdout, dry.stderr)
     assert json.loads(dry.stdout)["outcome"] == "eligible"
-    table = numport(gateway_stack, "dry-run", "--phone", "+55 11 98765-4321", *REQUEST_FLAGS)
+    table = numport(gateway_stack, "dry-run", "--phone", "+55 11 98765-4321", *REQUEST_FLAGS, "--all")
     assert "eligible" in table.stdout and "two_step_disabled" in table.stdout
 
     started = numport(gateway_stack, "start", "--phone", "+55 11 98765-4321", *REQUEST_FLAGS, "--json")

@@ -1,0 +1,79 @@
+"""numport running locally for real: Kafka, PostgreSQL, the Graph sandbox, every service, and a partner key.
+
+The demo, `numport stack` and the benchmarks all start it the same way and stop everything they started.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from deploy.local import infra, kafkaio
+from deploy.local.processes import ServiceProcess, ThreadedServer
+from sandbox.app import create_app
+from sandbox.faults import Faults
+from sandbox.state import World, read_scenario
+from sandbox.webhooks import Webhooks
+
+SERVICES = ("precheck", "gateway")
+APP_SECRET = "local-stack-app-secret"
+
+
+@dataclass
+class LocalStack:
+    infra: infra.Infra
+    sandbox_url: str
+    world: World
+    faults: Faults
+    services: dict[str, ServiceProcess] = field(default_factory=dict)
+    api_key: str = ""
+
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.services['gateway'].port}"
+
+    def service_env(self) -> dict[str, str]:
+        return {"NUMPORT_KAFKA_BOOTSTRAP": self.infra.kafka_bootstrap, "NUMPORT_DATABASE_URL": self.infra.database_url,
+                "NUMPORT_GRAPH_BASE_URL": self.sandbox_url, "NUMPORT_GRAPH_TOKEN": "local-stack-token"}
+
+
+def _port_or_free(preferred: int) -> int | None:
+    with socket.socket() as probe:
+        return preferred if probe.connect_ex(("127.0.0.1", preferred)) != 0 else None
+
+
+async def _partner_key(database_url: str, partner_id: str) -> str:
+    from services.gateway.main import SPEC
+    from services.gateway.partners import create_partner
+    from shared import db
+
+    pool = await db.open_pool(database_url, SPEC.name, SPEC.migrations, 2)
+    try:
+        return await create_partner(pool, partner_id, partner_id.title())
+    finally:
+        await pool.close()
+
+
+@contextlib.contextmanager
+def running(scenario: str = "demo", gateway_port: int = 8080, sandbox_port: int = 8099) -> Iterator[LocalStack]:
+    with infra.running() as local:
+        asyncio.run(kafkaio.reset(local.kafka_bootstrap))
+        world, faults = World(), Faults()
+        world.load(read_scenario(scenario))
+        hooks = Webhooks(app_secret=APP_SECRET)
+        with ThreadedServer(create_app(world, hooks, faults), _port_or_free(sandbox_port)) as sandbox:
+            stack = LocalStack(local, sandbox.url, world, faults)
+            try:
+                for name in SERVICES:
+                    port = _port_or_free(gateway_port) if name == "gateway" else None
+                    stack.services[name] = ServiceProcess(name, stack.service_env(), port).start()
+                for process in stack.services.values():
+                    process.wait_ready()
+                stack.api_key = asyncio.run(_partner_key(local.database_url, "local-partner"))
+                yield stack
+            finally:
+                for process in stack.services.values():
+                    process.terminate()
