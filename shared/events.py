@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal, Union
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, field_validator
 
@@ -92,6 +92,11 @@ class CheckOutcome(BaseModel):
 class NumberEligible(Event):
     type: Literal["NumberEligible"] = Field("NumberEligible", description="Event type name.")
     report: tuple[CheckOutcome, ...] = Field(description="Every check with its outcome.")
+    partner_id: str = Field(description="Our partner that asked for the migration.")
+    business_id: str = Field(description="Meta Business Manager ID of the customer.")
+    destination_waba_id: str = Field(description="WABA the number moves to.")
+    flow: Flow = Field(description="Meta migration flow to run.")
+    source: SourceKind = Field(description="Where the number is served today.")
     source_waba_id: str | None = Field(default=None, description="WABA that holds the number now.")
     phone_number_id: str | None = Field(default=None, description="Graph id of the number on the source WABA.")
 
@@ -159,16 +164,81 @@ class MigrationCompleted(Event):
     completed_at: AwareDatetime = Field(description="Same instant as PhoneRegistered.completed_at.")
 
 
-DomainEvent = Annotated[
-    MigrationRequested | NumberEligible | NumberIneligible | MigrationNotNeeded | OboAccepted | PhoneRegistered
-    | TemplatesDuplicated | MigrationFailed | MigrationEscalated | MigrationCompleted,
-    Field(discriminator="type"),
-]
-EVENT_TYPES: dict[str, type[Event]] = {
-    cls.model_fields["type"].default: cls
-    for cls in (MigrationRequested, NumberEligible, NumberIneligible, MigrationNotNeeded, OboAccepted,
-                PhoneRegistered, TemplatesDuplicated, MigrationFailed, MigrationEscalated, MigrationCompleted)
-}
+class MigrationQueued(Event):
+    type: Literal["MigrationQueued"] = Field("MigrationQueued", description="Event type name.")
+    destination_waba_id: str = Field(description="WABA whose numbers migrate one after another.")
+    position: int = Field(ge=1, description="1 = next to start; the customer reads one code at a time.")
+
+
+class OboRequested(Event):
+    type: Literal["OboRequested"] = Field("OboRequested", description="Event type name.")
+    obo_request_id: str = Field(description="Graph id of the on-behalf-of request sent to the customer.")
+    destination_waba_id: str = Field(description="WABA the request is for.")
+
+
+class OboReminderSent(Event):
+    type: Literal["OboReminderSent"] = Field("OboReminderSent", description="Event type name.")
+    identity_fields: ClassVar[tuple[str, ...]] = ("reminder",)
+    reminder: int = Field(ge=1, description="How many reminders so far, this one included.")
+
+
+class PhoneNumberAdded(Event):
+    type: Literal["PhoneNumberAdded"] = Field("PhoneNumberAdded", description="Event type name.")
+    phone_number_id: str = Field(description="Graph id of the number, added with the migrate flag.")
+    destination_waba_id: str = Field(description="WABA the number was added to.")
+
+
+class VerificationCodeRequested(Event):
+    type: Literal["VerificationCodeRequested"] = Field("VerificationCodeRequested", description="Event type name.")
+    identity_fields: ClassVar[tuple[str, ...]] = ("attempt",)
+    attempt: int = Field(ge=1, description="Which code request this is.")
+    method: Literal["SMS", "VOICE"] = Field(description="How Meta delivers the code.")
+    language: str = Field(description="Language of the SMS or call.")
+
+
+class VerificationCodeRejected(Event):
+    type: Literal["VerificationCodeRejected"] = Field("VerificationCodeRejected", description="Event type name.")
+    identity_fields: ClassVar[tuple[str, ...]] = ("wrong_attempts", "code_attempt")
+    code_attempt: int = Field(ge=1, description="Which code request the wrong entries were for.")
+    wrong_attempts: int = Field(ge=1, description="Wrong entries of the current code so far.")
+    attempts_left: int = Field(ge=0, description="Entries left before a new code must be requested.")
+
+
+class PhoneNumberVerified(Event):
+    type: Literal["PhoneNumberVerified"] = Field("PhoneNumberVerified", description="Event type name.")
+    phone_number_id: str = Field(description="Graph id of the number whose ownership is proven.")
+
+
+class CreditLineShared(Event):
+    type: Literal["CreditLineShared"] = Field("CreditLineShared", description="Event type name.")
+    destination_waba_id: str = Field(description="WABA now paying through our credit line.")
+    allocation_config_id: str = Field(description="Graph id of the credit allocation.")
+
+
+class WebhooksSubscribed(Event):
+    type: Literal["WebhooksSubscribed"] = Field("WebhooksSubscribed", description="Event type name.")
+    destination_waba_id: str = Field(description="WABA whose webhooks reach our app.")
+
+
+class ApiKeyIssued(Event):
+    type: Literal["ApiKeyIssued"] = Field("ApiKeyIssued", description="Event type name.")
+    key_prefix: str = Field(description="Recognisable start of the key; the key itself is never in an event.")
+
+
+class EmbeddedSignupFinished(Event):
+    type: Literal["EmbeddedSignupFinished"] = Field("EmbeddedSignupFinished", description="Event type name.")
+    waba_id: str = Field(description="The WABA Embedded Signup created for the customer.")
+    phone_number_id: str = Field(description="The number's Graph id, as the signup session returned it.")
+
+
+ALL_EVENTS: tuple[type[Event], ...] = (
+    MigrationRequested, NumberEligible, NumberIneligible, MigrationNotNeeded, MigrationQueued, OboRequested,
+    OboReminderSent, OboAccepted, PhoneNumberAdded, VerificationCodeRequested, VerificationCodeRejected,
+    PhoneNumberVerified, PhoneRegistered, CreditLineShared, WebhooksSubscribed, ApiKeyIssued, MigrationCompleted,
+    MigrationFailed, MigrationEscalated, TemplatesDuplicated, EmbeddedSignupFinished,
+)
+EVENT_TYPES: dict[str, type[Event]] = {cls.model_fields["type"].default: cls for cls in ALL_EVENTS}
+DomainEvent = Annotated[Union[ALL_EVENTS], Field(discriminator="type")]  # noqa: UP007 - built from a tuple
 _adapter: TypeAdapter[Event] = TypeAdapter(DomainEvent)
 
 

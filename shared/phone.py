@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import enum
+import re
 
 import phonenumbers
+
+E164 = re.compile(r"\+[1-9][0-9]{6,14}")
 
 
 class InvalidPhoneNumber(ValueError):
@@ -19,7 +22,10 @@ def to_e164(typed: str) -> str:
         raise InvalidPhoneNumber(f"not a phone number in international format: {exc}") from None
     if not phonenumbers.is_possible_number(parsed):
         raise InvalidPhoneNumber("not a possible phone number for its country code")
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    e164 = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    if not E164.fullmatch(e164):  # WhatsApp numbers have 7 to 15 digits; shorter "possible" numbers are service codes
+        raise InvalidPhoneNumber("too short to be a WhatsApp business number")
+    return e164
 
 
 class BrazilNinthDigit(enum.Enum):

@@ -36,10 +36,20 @@ PRECHECK_RESULTS = Topic(
 )
 REGISTRATION_EVENTS = Topic(
     "numport.registration.events",
-    "Saga milestones of a migration: OBO accepted, number registered, completed, failed, escalated.",
-    (ev.OboAccepted, ev.PhoneRegistered, ev.MigrationCompleted, ev.MigrationFailed, ev.MigrationEscalated),
+    "Every step of the registration saga, from the OBO request to the completed migration, failure or escalation.",
+    (ev.MigrationQueued, ev.OboRequested, ev.OboReminderSent, ev.OboAccepted, ev.PhoneNumberAdded,
+     ev.VerificationCodeRequested, ev.VerificationCodeRejected, ev.PhoneNumberVerified, ev.PhoneRegistered,
+     ev.CreditLineShared, ev.WebhooksSubscribed, ev.ApiKeyIssued, ev.MigrationCompleted, ev.MigrationFailed,
+     ev.MigrationEscalated),
     producers=("registration",),
     consumers=("templates", "billing", "gateway"),
+)
+SIGNUP_EVENTS = Topic(
+    "numport.embedded-signup.events",
+    "What a customer's Embedded Signup session returned (new WABA and number ids), as the front end posted it.",
+    (ev.EmbeddedSignupFinished,),
+    producers=("gateway",),
+    consumers=("registration",),
 )
 TEMPLATE_EVENTS = Topic(
     "numport.templates.events",
@@ -49,7 +59,7 @@ TEMPLATE_EVENTS = Topic(
     consumers=("gateway",),
 )
 
-ALL = (MIGRATION_REQUESTS, PRECHECK_RESULTS, REGISTRATION_EVENTS, TEMPLATE_EVENTS)
+ALL = (MIGRATION_REQUESTS, PRECHECK_RESULTS, REGISTRATION_EVENTS, TEMPLATE_EVENTS, SIGNUP_EVENTS)
 
 
 def topic_of(event: ev.Event) -> Topic:

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_serializer, field_validator
 
 from shared.events import CheckOutcome, Flow, SourceKind
 from shared.phone import InvalidPhoneNumber, to_e164
@@ -24,7 +24,7 @@ class MigrationRequest(BaseModel):
     source_waba_id: str | None = Field(default=None, description="WABA holding the number now.",
                                        pattern=r"^[0-9]{1,20}$")
     display_name: str | None = Field(default=None, max_length=75)
-    website: str | None = Field(default=None, pattern=r"^https?://", max_length=2000)
+    website: HttpUrl | None = Field(default=None, description="Business website as listed in Business Manager.")
     admin_access_confirmed: bool = Field(default=False, description="The requester has admin access to BM.")
 
     @field_validator("phone_number")
@@ -35,6 +35,10 @@ class MigrationRequest(BaseModel):
         except InvalidPhoneNumber as error:
             raise ValueError(str(error)) from None
         return value
+
+    @field_serializer("website")
+    def _website_text(self, website: HttpUrl | None) -> str | None:
+        return str(website) if website else None
 
     @property
     def e164(self) -> str:

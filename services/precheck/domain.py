@@ -31,6 +31,7 @@ class Facts:
     destination_apps_subscribed: int
     website_live: bool | None  # None: no website given
     source_known: bool = True  # False when the request named no source WABA to read
+    number_id: str | None = None  # the number's Graph id, when a WABA holds it
 
 
 @dataclass(frozen=True)
@@ -91,7 +92,10 @@ def decide(req: MigrationRequested, f: Facts, now: datetime, every: tuple[Check,
     failed = tuple(c.reason_code for c in report if c.status == "fail" and c.reason_code)
     if failed:
         return "ineligible", report, NumberIneligible.create(**common, report=tuple(report), failed=failed)
-    return "eligible", report, NumberEligible.create(**common, report=tuple(report), source_waba_id=req.source_waba_id)
+    return "eligible", report, NumberEligible.create(
+        **common, report=tuple(report), partner_id=req.partner_id, business_id=req.business_id,
+        destination_waba_id=req.destination_waba_id, flow=req.flow, source=req.source,
+        source_waba_id=req.source_waba_id, phone_number_id=f.number_id)
 
 
 def lookup_refused(req: MigrationRequested, now: datetime, meta_says: str,

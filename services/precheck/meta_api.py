@@ -37,7 +37,7 @@ class MetaGraphFacts:
         try:
             async with httpx.AsyncClient(timeout=self.website_timeout, follow_redirects=True) as http:
                 return (await http.get(url)).status_code < 400
-        except httpx.HTTPError:
+        except (httpx.HTTPError, httpx.InvalidURL, ValueError):  # unreachable, or not a URL one can reach
             return False
 
     async def gather(self, req: MigrationRequested) -> Facts:
@@ -68,6 +68,7 @@ class MetaGraphFacts:
             destination_apps_subscribed=len(apps.get("data", [])),
             website_live=website,
             source_known=bool(req.source_waba_id),
+            number_id=number.get("id"),
         )
 
 

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from pydantic import ValidationError
 
-from shared.events import EVENT_TYPES, NumberEligible, dump_event, parse_event
+from shared.events import EVENT_TYPES, PhoneNumberVerified, dump_event, parse_event
 from shared.topics import ALL, topic_of
 from tests.factories import migration_requested
 
@@ -23,7 +23,8 @@ def test_same_facts_give_the_same_event_id_and_other_migrations_another():
 
 def test_caused_event_inherits_migration_number_and_correlation():
     cause = migration_requested()
-    eligible = NumberEligible.create(cause=cause, occurred_at=cause.occurred_at, producer="precheck", report=())
+    eligible = PhoneNumberVerified.create(cause=cause, occurred_at=cause.occurred_at, producer="registration",
+                                         phone_number_id="500000000000001")
     assert (eligible.migration_id, eligible.phone_number, eligible.correlation_id, eligible.causation_id) == (
         cause.migration_id, cause.phone_number, cause.correlation_id, cause.event_id)
     assert eligible.event_id != cause.event_id
