@@ -14,7 +14,7 @@ import yaml
 from fastapi import APIRouter, HTTPException, Request
 
 from sandbox.faults import Faults
-from sandbox.state import Limits, World, read_scenario
+from sandbox.state import Limits, Waba, World, read_scenario
 from sandbox.webhooks import Webhooks
 
 PREFIX = "/_sandbox"
@@ -80,6 +80,18 @@ def router(world: World, hooks: Webhooks, faults: Faults) -> APIRouter:
             await hooks.send([(obo.waba_id, "account_update", {"event": "PARTNER_ADDED", "waba_info": {
                 "waba_id": obo.waba_id, "owner_business_id": obo.receiving_business_id}})])
         return {"id": obo.id, "status": obo.status}
+
+    @api.post("/embedded-signup")
+    async def embedded_signup(request: Request) -> Any:
+        """The customer finishes Embedded Signup v2: a new WABA of their own, ownership of the number proven."""
+        body = await request.json()
+        n = number(body["phone_number_id"])
+        business_id = body.get("business_id") or world.wabas[n.waba_id].customer_business_id
+        waba = Waba(id=world.new_id(), business_id=business_id, name=f"{n.verified_name} (Embedded Signup)",
+                    primary_funding_id=None)
+        world.wabas[waba.id] = waba
+        n.migrating_to, n.code_verification_status = waba.id, "VERIFIED"
+        return {"waba_id": waba.id, "phone_number_id": n.id}
 
     @api.post("/faults")
     async def set_faults(request: Request) -> Any:

@@ -38,10 +38,12 @@ def create_app(world: World | None = None, hooks: Webhooks | None = None, faults
             return graph_error(400, 100, "Unknown path components: the API version must look like v23.0")
         if not request.headers.get("authorization", "").startswith("Bearer "):
             return graph_error(401, 104, "An access token is required to request this resource.")
-        world.calls.append((request.method, path))
         if (failure := await faults.apply()) is not None:
+            world.calls.append((request.method, path, failure.status_code))
             return failure
-        return await call_next(request)
+        response = await call_next(request)
+        world.calls.append((request.method, path, response.status_code))
+        return response
 
     app.include_router(admin.router(world, hooks, faults))
     app.include_router(graph_numbers.router(world, hooks))

@@ -40,8 +40,11 @@ def router(world: World, hooks: Webhooks) -> APIRouter:
                            after: str | None = None) -> Any:
         if waba_id not in world.wabas:
             return not_found(waba_id)
+        moving_in = [n for n in world.numbers.values() if n.migrating_to == waba_id]
         nodes = [select(number_node(n, listing=True), fields, (*DEFAULT_FIELDS, "status"))
                  for n in world.numbers_of(waba_id)]
+        nodes += [{**select(number_node(n, listing=True), fields, (*DEFAULT_FIELDS, "status")), "status": "PENDING"}
+                  for n in moving_in]  # added with the migrate flag, not registered yet
         return page(nodes, limit, after)
 
     @api.post("/{version}/{waba_id}/phone_numbers")
@@ -115,6 +118,7 @@ def router(world: World, hooks: Webhooks) -> APIRouter:
             return refused(refusal)
         notices = complete_migration(world, number) if number.migrating_to else []
         number.pin, number.platform_type, number.status = pin, "CLOUD_API", "CONNECTED"
+        number.last_onboarded_time = now.strftime("%Y-%m-%dT%H:%M:%S+0000")
         await hooks.send(notices)
         return {"success": True}
 

@@ -59,6 +59,7 @@ class PhoneNumber:
     status: str = "CONNECTED"
     code_verification_status: str = "VERIFIED"
     migrating_to: str | None = None  # destination WABA once added there with the migrate flag
+    last_onboarded_time: str | None = None  # when the number last registered, in Meta's format
 
     @property
     def is_pin_enabled(self) -> bool:
@@ -123,7 +124,7 @@ class World:
     codes: dict[str, Code] = field(default_factory=dict)
     code_requests: dict[str, list[datetime]] = field(default_factory=dict)
     registrations: dict[str, list[datetime]] = field(default_factory=dict)
-    calls: list[tuple[str, str]] = field(default_factory=list)
+    calls: list[tuple[str, str, int]] = field(default_factory=list)
     limits: Limits = field(default_factory=Limits)
     app: dict[str, str] = field(default_factory=lambda: {"id": "400000000000001", "name": "numport",
                                                          "link": "https://numport.example"})
@@ -160,8 +161,12 @@ class World:
         return next((n for n in self.numbers.values() if n.e164_digits == digits), None)
 
     @property
-    def writes(self) -> list[tuple[str, str]]:
+    def writes(self) -> list[tuple[str, str, int]]:
         return [c for c in self.calls if c[0] != "GET"]
+
+    def succeeded(self, method: str, path_end: str) -> int:
+        """How many calls of this kind Meta answered with success (the crash tests count registers this way)."""
+        return sum(1 for m, p, status in self.calls if m == method and p.endswith(path_end) and status == 200)
 
 
 def _limit(name: str, value: Any) -> Any:

@@ -94,11 +94,15 @@ class GraphClient:
             params["fields"] = ",".join(fields)
         return await self._call("GET", path, idempotent=True, params=params)
 
-    async def post(self, path: str, body: dict[str, Any] | None = None, *, idempotent: bool = False) -> dict[str, Any]:
-        return await self._call("POST", path, idempotent=idempotent, json=body or {})
+    async def post(self, path: str, body: dict[str, Any] | None = None, *, idempotent: bool = False,
+                   attempts: int | None = None) -> dict[str, Any]:
+        """`attempts=1` for calls a person is waiting on and Meta counts (a code entry): answer at once."""
+        return await self._call("POST", path, idempotent=idempotent, attempts=attempts, json=body or {})
 
-    async def _call(self, method: str, path: str, *, idempotent: bool, **kwargs: Any) -> dict[str, Any]:
-        for attempt in range(1, self.max_attempts + 1):
+    async def _call(self, method: str, path: str, *, idempotent: bool, attempts: int | None = None,
+                    **kwargs: Any) -> dict[str, Any]:
+        limit = attempts or self.max_attempts
+        for attempt in range(1, limit + 1):
             try:
                 response = await self._http.request(method, path, **kwargs)
             except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
@@ -122,9 +126,9 @@ class GraphClient:
                 if not idempotent and not error.throttled:
                     GRAPH_REQUESTS.labels(method, "unknown").inc()
                     raise GraphOutcomeUnknown(f"{method} {path}: {error}") from error
-            GRAPH_REQUESTS.labels(method, "retried").inc()
-            if attempt == self.max_attempts:
+            if attempt == limit:
                 raise error
+            GRAPH_REQUESTS.labels(method, "retried").inc()
             delay = retry_after if retry_after is not None else self._backoff(attempt)
             log.warning("Graph call will be retried", extra={"method": method, "path": path, "attempt": attempt,
                                                               "delay": round(delay, 3), "error": str(error)})

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,6 +17,8 @@ from faststream.kafka.annotations import KafkaMessage
 from faststream.middlewares import AckPolicy
 
 from shared import db, http
+from shared.clock import Clock, SystemClock
+from shared.clock import from_environment as clock_from_environment
 from shared.consumer import BatchHandler, Consumer, EventHandler, Subscription
 from shared.kafka import Producer, Record
 from shared.logging import configure
@@ -34,6 +36,7 @@ class Runtime:
     settings: ServiceSettings
     pool: asyncpg.Pool
     producer: Producer
+    clock: Clock = field(default_factory=SystemClock)
 
 
 @dataclass
@@ -42,6 +45,7 @@ class Wired:
 
     handlers: Handlers
     api: Any = None  # an ASGI app served next to the probes
+    background: tuple[Callable[[], Coroutine[Any, Any, None]], ...] = ()  # long-running loops (a scheduler)
 
 
 @dataclass
@@ -54,7 +58,6 @@ class ServiceSpec:
     wire: Callable[[Runtime], contextlib.AbstractAsyncContextManager[Wired]]
     migrations: Path | None = None
     settings_model: type[ServiceSettings] = ServiceSettings
-    extra_tasks: tuple[Callable[[Runtime], Any], ...] = field(default=())
 
 
 def _record(raw: Any) -> Record:
@@ -112,12 +115,12 @@ def _batch_callback(consumer: Consumer, routes: Routes) -> Callable[..., Any]:
 
 
 @contextlib.asynccontextmanager
-async def running(spec: ServiceSpec, settings: ServiceSettings) -> AsyncIterator[Runtime]:
+async def running(spec: ServiceSpec, settings: ServiceSettings, clock: Clock | None = None) -> AsyncIterator[Runtime]:
     """Start everything in dependency order; on exit stop consuming, drain the outbox, then close resources."""
     pool = await db.open_pool(settings.database_url, spec.name, spec.migrations, settings.db_pool_max)
     producer = Producer(settings.kafka_bootstrap, client_id=f"numport-{spec.name}")
     await producer.start()
-    runtime = Runtime(settings, pool, producer)
+    runtime = Runtime(settings, pool, producer, clock or clock_from_environment())
     relay = Relay(pool, producer, spec.name, settings.relay_batch_size, settings.relay_idle_seconds)
     broker = KafkaBroker(settings.kafka_bootstrap, client_id=f"numport-{spec.name}",
                          logger=logging.getLogger("faststream"))
@@ -128,7 +131,7 @@ async def running(spec: ServiceSpec, settings: ServiceSettings) -> AsyncIterator
         async with spec.wire(runtime) as wired:
             subscribe(broker, spec, consumer, wired.handlers, settings.batch_max_records)
             tasks.append(asyncio.create_task(relay.run(), name="outbox-relay"))
-            tasks += [asyncio.create_task(make(runtime), name=make.__name__) for make in spec.extra_tasks]
+            tasks += [asyncio.create_task(loop(), name=loop.__name__) for loop in wired.background]
             await broker.start()
             app = http.Probes(spec.name, pool, broker, relay).app()
             if wired.api is not None:

@@ -13,7 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
-from services.gateway import commands, partners, repository
+from services.gateway import commands, repository
 from services.gateway.models import (
     BatchRequest,
     BatchResult,
@@ -29,6 +29,7 @@ from services.gateway.models import (
 from services.precheck.meta_api import MetaGraphFacts
 from shared.clock import Clock
 from shared.errors import TransientError
+from shared.secrets import hash_key
 
 ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": ErrorBody} for code in (401, 404, 409, 422, 502)}
 
@@ -61,7 +62,7 @@ async def current_partner(request: Request, authorization: Annotated[str | None,
     """The partner behind the API key; every read and write is scoped to it."""
     key = x_api_key or (authorization or "").removeprefix("Bearer ").strip()
     pool = request.app.state.deps.pool
-    found = await repository.partner_of_key(pool, partners.hash_key(key)) if key else None
+    found = await repository.partner_of_key(pool, hash_key(key)) if key else None
     if found is None:
         raise HTTPException(401, "Send a valid partner API key as 'Authorization: Bearer <key>'.")
     return found

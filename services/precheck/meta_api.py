@@ -58,7 +58,7 @@ class MetaGraphFacts:
             source_waba_has_payment_method=bool(waba.get("primary_funding_id")),
             source_waba_shared=bool(waba.get("on_behalf_of_business_info")),
             registered_number=to_e164(number["display_phone_number"]) if number else None,
-            in_destination=in_destination is not None,
+            in_destination=in_destination is not None and in_destination.get("status") != "PENDING",
             two_step_enabled=bool(number.get("is_pin_enabled")),
             name_status=number.get("name_status", "NONE"),
             name_change_pending=number.get("new_name_status") in ("PENDING_REVIEW", "PENDING"),

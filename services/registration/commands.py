@@ -1,0 +1,74 @@
+"""What people do to a running saga, through the gateway: enter the code they received, ask for a new one,
+collect the number's API key once."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from services.registration import domain, repository, steps
+from services.registration.saga import Registration
+from shared import events as ev
+from shared.graph import GraphPermanentError, GraphTransientError
+
+
+@dataclass(frozen=True)
+class CodeAnswer:
+    status: str  # verified | wrong_code | new_code_needed | not_waiting | not_found
+    message: str
+    attempts_left: int = 0
+
+
+async def submit_code(reg: Registration, migration_id: uuid.UUID, partner_id: str, code: str) -> CodeAnswer:
+    async with reg.locked(migration_id):
+        saga = await repository.load(reg.pool, migration_id)
+        if saga is None or saga.partner_id != partner_id:
+            return CodeAnswer("not_found", "No such migration.")
+        if saga.state != "awaiting_code":
+            return CodeAnswer("not_waiting", f"The migration is not waiting for a code (it is {saga.state}).")
+        verdict = domain.code_entry(saga.wrong_codes, reg.ctx_factory(reg.clock.now()).limits)
+        if not verdict.accept_entry:
+            return CodeAnswer("new_code_needed", "Too many wrong entries for this code; request a new code.")
+        ctx = reg.ctx_factory(reg.clock.now())
+        try:
+            await ctx.api.verify_code(saga.phone_number_id or "", code)
+        except GraphPermanentError:
+            return await _wrong(reg, saga, ctx)
+        except GraphTransientError as error:
+            if error.code == 4:  # Meta's own lockout after too many tries
+                return CodeAnswer("new_code_needed", "Meta locked this code after too many tries; request a new one.")
+            raise
+        verified = steps.event(ev.PhoneNumberVerified, saga, ctx.now, phone_number_id=saga.phone_number_id)
+        await reg.apply(saga, "verify_code", steps.Outcome(domain.after(saga.flow, "awaiting_code"), {"wrong_codes": 0},
+                                                          [verified], clear=("code_escalation",)))
+        await reg.advance_locked(migration_id)
+    return CodeAnswer("verified", "Code accepted; the number is being registered.")
+
+
+async def _wrong(reg: Registration, saga: repository.SagaRow, ctx: steps.Context) -> CodeAnswer:
+    wrong = saga.wrong_codes + 1
+    left = domain.code_entry(wrong, ctx.limits).attempts_left
+    rejected = steps.event(ev.VerificationCodeRejected, saga, ctx.now, code_attempt=max(1, saga.code_requests),
+                           wrong_attempts=wrong, attempts_left=left)
+    await reg.apply(saga, "verify_code", steps.Outcome(saga.state, {"wrong_codes": wrong}, [rejected]))
+    hint = f"{left} more {'try' if left == 1 else 'tries'} for this code." if left else "Request a new code."
+    return CodeAnswer("wrong_code", f"That code is not the one Meta sent. {hint}", left)
+
+
+async def resend_code(reg: Registration, migration_id: uuid.UUID, partner_id: str, method: str) -> CodeAnswer:
+    async with reg.locked(migration_id):
+        saga = await repository.load(reg.pool, migration_id)
+        if saga is None or saga.partner_id != partner_id:
+            return CodeAnswer("not_found", "No such migration.")
+        if saga.state != "awaiting_code":
+            return CodeAnswer("not_waiting", f"The migration is not waiting for a code (it is {saga.state}).")
+        async with reg.pool.acquire() as conn:
+            await repository.update(conn, migration_id, reg.clock.now(), state="request_code", code_method=method)
+        await reg.advance_locked(migration_id)
+    return CodeAnswer("code_requested", f"A new code is on its way by {method}.")
+
+
+async def reveal_api_key(reg: Registration, migration_id: uuid.UUID, partner_id: str) -> str | None:
+    async with reg.pool.acquire() as conn, conn.transaction():
+        ciphertext = await repository.reveal_api_key(conn, migration_id, partner_id, reg.clock.now())
+    return reg.cipher.decrypt(ciphertext) if ciphertext else None

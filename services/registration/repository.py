@@ -1,0 +1,140 @@
+"""The saga's tables: saga rows, step attempts, durable timers and issued API keys."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, fields
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from shared.events import NumberEligible
+
+
+@dataclass
+class SagaRow:
+    migration_id: uuid.UUID
+    correlation_id: uuid.UUID
+    phone_number: str
+    partner_id: str
+    business_id: str
+    destination_waba_id: str
+    source_waba_id: str | None
+    flow: str
+    source: str
+    state: str
+    phone_number_id: str | None
+    obo_request_id: str | None
+    pin_ciphertext: bytes | None
+    code_requests: int
+    code_method: str
+    wrong_codes: int
+    obo_reminders: int
+    escalations: list[str]
+    completed_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+COLUMNS = ", ".join(f.name for f in fields(SagaRow))
+
+
+async def create(conn: asyncpg.Connection, event: NumberEligible, state: str, now: datetime) -> bool:
+    inserted = await conn.fetchval(
+        "INSERT INTO sagas (migration_id, correlation_id, phone_number, partner_id, business_id, destination_waba_id, "
+        "source_waba_id, flow, source, state, phone_number_id, created_at, updated_at) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12) ON CONFLICT DO NOTHING RETURNING true",
+        event.migration_id, event.correlation_id, event.phone_number, event.partner_id, event.business_id,
+        event.destination_waba_id, event.source_waba_id, event.flow, event.source, state,
+        event.phone_number_id if event.flow == "embedded_signup" else None, now)
+    return bool(inserted)
+
+
+async def load(conn: asyncpg.Connection | asyncpg.Pool, migration_id: uuid.UUID) -> SagaRow | None:
+    row = await conn.fetchrow(f"SELECT {COLUMNS} FROM sagas WHERE migration_id = $1", migration_id)
+    return SagaRow(**dict(row)) if row else None
+
+
+async def update(conn: asyncpg.Connection, migration_id: uuid.UUID, now: datetime, **changes: Any) -> None:
+    sets = ", ".join(f"{name} = ${i}" for i, name in enumerate(changes, start=3))
+    await conn.execute(f"UPDATE sagas SET updated_at = $2{', ' + sets if sets else ''} WHERE migration_id = $1",
+                       migration_id, now, *changes.values())
+
+
+async def ahead_in_waba(conn: asyncpg.Connection, saga: SagaRow) -> int:
+    return await conn.fetchval(
+        "SELECT count(*) FROM sagas WHERE destination_waba_id = $1 AND state NOT IN ('completed', 'failed') "
+        "AND (created_at, migration_id) < ($2, $3)", saga.destination_waba_id, saga.created_at, saga.migration_id)
+
+
+async def waba_states(conn: asyncpg.Connection, waba_id: str) -> list[str]:
+    return [r["state"] for r in await conn.fetch("SELECT state FROM sagas WHERE destination_waba_id = $1", waba_id)]
+
+
+async def next_in_line(conn: asyncpg.Connection, waba_id: str) -> uuid.UUID | None:
+    return await conn.fetchval("SELECT migration_id FROM sagas WHERE destination_waba_id = $1 AND state = 'queued' "
+                               "ORDER BY created_at, migration_id LIMIT 1", waba_id)
+
+
+async def wabas_with_queue(conn: asyncpg.Connection | asyncpg.Pool) -> list[str]:
+    return [r["destination_waba_id"] for r in
+            await conn.fetch("SELECT DISTINCT destination_waba_id FROM sagas WHERE state = 'queued'")]
+
+
+async def open_attempt(conn: asyncpg.Connection, migration_id: uuid.UUID, step: str) -> tuple[int, bool]:
+    """(attempt number, whether an earlier attempt was sent and never settled: Meta may have acted on it)."""
+    last = await conn.fetchrow("SELECT attempt, settled_at FROM step_attempts WHERE migration_id = $1 AND step = $2 "
+                               "ORDER BY attempt DESC LIMIT 1", migration_id, step)
+    if last is None:
+        return 1, False
+    return last["attempt"] + 1, last["settled_at"] is None
+
+
+async def record_sent(conn: asyncpg.Connection, migration_id: uuid.UUID, step: str, attempt: int,
+                      now: datetime) -> None:
+    await conn.execute("INSERT INTO step_attempts (migration_id, step, attempt, sent_at) VALUES ($1, $2, $3, $4)",
+                       migration_id, step, attempt, now)
+
+
+async def settle(conn: asyncpg.Connection, migration_id: uuid.UUID, step: str, outcome: str, now: datetime) -> None:
+    await conn.execute("UPDATE step_attempts SET settled_at = $4, outcome = $3 WHERE migration_id = $1 AND step = $2 "
+                       "AND settled_at IS NULL", migration_id, step, outcome, now)
+
+
+async def set_timer(conn: asyncpg.Connection, migration_id: uuid.UUID, kind: str, due_at: datetime) -> None:
+    await conn.execute("INSERT INTO timers (migration_id, kind, due_at) VALUES ($1, $2, $3) "
+                       "ON CONFLICT (migration_id, kind) DO UPDATE SET due_at = excluded.due_at",
+                       migration_id, kind, due_at)
+
+
+async def clear_timers(conn: asyncpg.Connection, migration_id: uuid.UUID, *kinds: str) -> None:
+    await conn.execute("DELETE FROM timers WHERE migration_id = $1 AND kind = ANY($2::text[])", migration_id,
+                       list(kinds))
+
+
+async def due_timers(pool: asyncpg.Pool, now: datetime, limit: int = 100) -> list[asyncpg.Record]:
+    return await pool.fetch("SELECT migration_id, kind, due_at FROM timers WHERE due_at <= $1 ORDER BY due_at "
+                            "LIMIT $2", now, limit)
+
+
+async def fired(conn: asyncpg.Connection, migration_id: uuid.UUID, kind: str, due_at: datetime) -> bool:
+    """Consume a timer exactly once (unless it was rescheduled meanwhile)."""
+    return bool(await conn.fetchval("DELETE FROM timers WHERE migration_id = $1 AND kind = $2 AND due_at = $3 "
+                                    "RETURNING true", migration_id, kind, due_at))
+
+
+async def store_api_key(conn: asyncpg.Connection, saga: SagaRow, key_hash: bytes, prefix: str, ciphertext: bytes,
+                        now: datetime) -> None:
+    await conn.execute("INSERT INTO api_keys (migration_id, partner_id, key_hash, key_prefix, key_ciphertext, "
+                       "issued_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+                       saga.migration_id, saga.partner_id, key_hash, prefix, ciphertext, now)
+
+
+async def reveal_api_key(conn: asyncpg.Connection, migration_id: uuid.UUID, partner_id: str,
+                         now: datetime) -> bytes | None:
+    """The key's ciphertext, once; afterwards only its hash remains."""
+    return await conn.fetchval(
+        "UPDATE api_keys k SET key_ciphertext = NULL, revealed_at = $3 FROM (SELECT key_ciphertext AS c FROM api_keys "
+        "WHERE migration_id = $1 AND partner_id = $2 AND key_ciphertext IS NOT NULL FOR UPDATE) old "
+        "WHERE k.migration_id = $1 RETURNING old.c", migration_id, partner_id, now)

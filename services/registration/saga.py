@@ -1,0 +1,152 @@
+"""Runs registration sagas: one migration at a time under a PostgreSQL advisory lock, one step per transaction.
+
+Before a Graph write the attempt is committed; after it, the result, the new state, the events (outbox) and the
+timers commit together. A crash in between leaves an unsettled attempt, and the next run reads Meta's state
+before deciding to send again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import timedelta
+
+import asyncpg
+
+from services.registration import domain, repository, steps, timers
+from services.registration.repository import SagaRow
+from shared import events as ev
+from shared import failpoints, outbox
+from shared.clock import Clock
+from shared.errors import TransientError
+from shared.graph import GraphPermanentError
+from shared.secrets import Cipher, new_api_key
+
+log = logging.getLogger("numport.registration")
+
+
+@dataclass
+class Registration:
+    pool: asyncpg.Pool
+    ctx_factory: steps.ContextFactory
+    clock: Clock
+    cipher: Cipher
+
+    @contextlib.asynccontextmanager
+    async def locked(self, migration_id: uuid.UUID, wait: bool = True) -> AsyncIterator[bool]:
+        async with self.pool.acquire() as conn:
+            key = f"saga:{migration_id}"
+            if wait:
+                await conn.execute("SELECT pg_advisory_lock(hashtext($1))", key)
+            elif not await conn.fetchval("SELECT pg_try_advisory_lock(hashtext($1))", key):
+                yield False
+                return
+            try:
+                yield True
+            finally:
+                await conn.execute("SELECT pg_advisory_unlock(hashtext($1))", key)
+
+    async def advance(self, migration_id: uuid.UUID, wait: bool = True) -> None:
+        async with self.locked(migration_id, wait) as mine:
+            if mine:
+                await self.advance_locked(migration_id)
+
+    async def advance_locked(self, migration_id: uuid.UUID) -> None:
+        while (saga := await repository.load(self.pool, migration_id)) is not None:
+            if saga.state in domain.WAITING or saga.state in domain.FINISHED:
+                return
+            try:
+                await self.run_step(saga)
+            except GraphPermanentError as error:
+                await self.fail(saga, saga.state, f"META_{error.code}", f"Meta refused {saga.state}: {error.message}")
+            except (TransientError, LookupError) as error:
+                log.warning("saga step will be retried", extra={"migration_id": str(saga.migration_id),
+                                                                 "step": saga.state, "error": str(error)})
+                retry_at = self.clock.now() + timedelta(seconds=getattr(error, "retry_after", None) or 5)
+                async with self.pool.acquire() as conn:
+                    await repository.set_timer(conn, saga.migration_id, "advance", retry_at)
+                return
+
+    async def run_step(self, saga: SagaRow) -> None:
+        step, ctx = saga.state, self.ctx_factory(self.clock.now())
+        if step == "api_key":
+            return await self.issue_api_key(saga)
+        async with self.pool.acquire() as conn, conn.transaction():
+            attempt, unsettled = await repository.open_attempt(conn, saga.migration_id, step)
+        check, send = (steps.register_check, None) if step == "register" else steps.GRAPH_STEPS[step]
+        outcome = await check(saga, ctx, unsettled)
+        if outcome is None:
+            pin = await self.record_sent(saga, step, attempt, ctx)
+            failpoints.hit(f"registration.before_send.{step}")
+            outcome = await steps.register_send(saga, ctx, pin) if send is None else await send(saga, ctx)
+            failpoints.hit(f"registration.after_send.{step}")
+        await self.apply(saga, step, outcome)
+
+    async def record_sent(self, saga: SagaRow, step: str, attempt: int, ctx: steps.Context) -> str:
+        """Commit the attempt (and for register the new PIN, encrypted) before Meta hears of it."""
+        pin = self.cipher.decrypt(saga.pin_ciphertext) if saga.pin_ciphertext else ctx.new_pin()
+        async with self.pool.acquire() as conn, conn.transaction():
+            await repository.record_sent(conn, saga.migration_id, step, attempt, ctx.now)
+            if step == "register" and not saga.pin_ciphertext:
+                await repository.update(conn, saga.migration_id, ctx.now, pin_ciphertext=self.cipher.encrypt(pin))
+        return pin
+
+    async def apply(self, saga: SagaRow, step: str, outcome: steps.Outcome) -> None:
+        now = self.clock.now()
+        async with self.pool.acquire() as conn, conn.transaction():
+            await repository.settle(conn, saga.migration_id, step, "done", now)
+            await repository.update(conn, saga.migration_id, now, state=outcome.state, **outcome.changes)
+            await outbox.append(conn, outcome.events)
+            for kind, due in outcome.timers.items():
+                await repository.set_timer(conn, saga.migration_id, kind, due)
+            await repository.clear_timers(conn, saga.migration_id, "advance", *outcome.clear)
+        if outcome.state in domain.FINISHED:
+            await self.start_next_in_line(saga.destination_waba_id)
+
+    async def fail(self, saga: SagaRow, step: str, reason_code: str, message: str) -> None:
+        failed = steps.event(ev.MigrationFailed, saga, self.clock.now(), step=step, reason_code=reason_code,
+                             message=message)
+        await self.apply(saga, step, steps.Outcome("failed", events=[failed], clear=TIMER_KINDS))
+
+    async def issue_api_key(self, saga: SagaRow) -> None:
+        now = self.clock.now()
+        key, digest, prefix = new_api_key("wa", saga.phone_number.lstrip("+"))
+        async with self.pool.acquire() as conn, conn.transaction():
+            await repository.store_api_key(conn, saga, digest, prefix, self.cipher.encrypt(key), now)
+        issued = steps.event(ev.ApiKeyIssued, saga, now, key_prefix=prefix)
+        completed = steps.event(ev.MigrationCompleted, saga, now, phone_number_id=saga.phone_number_id,
+                                completed_at=saga.completed_at or now)
+        await self.apply(saga, "api_key", steps.Outcome("completed", events=[issued, completed], clear=TIMER_KINDS))
+
+    async def start_next_in_line(self, waba_id: str) -> None:
+        """Numbers of one WABA migrate one after another: start the oldest queued one when the WABA is free."""
+        started = None
+        async with self.pool.acquire() as conn, conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", f"waba:{waba_id}")
+            if domain.may_start(await repository.waba_states(conn, waba_id)):
+                started = await repository.next_in_line(conn, waba_id)
+                if started:
+                    await repository.update(conn, started, self.clock.now(), state="obo")
+        if started:
+            await self.advance(started)
+
+
+    async def on_timer(self, migration_id: uuid.UUID, kind: str) -> None:
+        async with self.locked(migration_id, wait=False) as mine:
+            if not mine:
+                return  # the saga is running right now; the timer stays due and fires on the next tick
+            saga = await repository.load(self.pool, migration_id)
+            if saga is None:
+                return
+            if kind != "advance" and saga.state == timers.WAITS_FOR.get(kind):
+                await self.apply(saga, kind, await timers.HANDLERS[kind](saga, self.ctx_factory(self.clock.now())))
+            else:
+                async with self.pool.acquire() as conn:
+                    await repository.clear_timers(conn, migration_id, kind)
+            await self.advance_locked(migration_id)
+
+
+TIMER_KINDS = timers.ALL_TIMERS
