@@ -11,6 +11,7 @@ import pytest
 from deploy.local import infra as local_infra
 from deploy.local import kafkaio as kafka
 from deploy.local.processes import ThreadedServer
+from deploy.local.stack import services_env
 from sandbox.app import create_app
 from sandbox.state import World, read_scenario
 
@@ -58,14 +59,11 @@ def eligible_world(world: World) -> World:
 
 @pytest.fixture
 def service_env(clean: local_infra.Infra, sandbox_server: ThreadedServer) -> dict[str, str]:
-    return {
-        "NUMPORT_KAFKA_BOOTSTRAP": clean.kafka_bootstrap,
-        "NUMPORT_DATABASE_URL": clean.database_url,
-        "NUMPORT_GRAPH_BASE_URL": sandbox_server.url,
-        "NUMPORT_GRAPH_TOKEN": "sandbox-token-not-a-secret",
-        "NUMPORT_CONSUMER_BACKOFF_SECONDS": "0.05",
-        "NUMPORT_CONSUMER_GROUP_PREFIX": f"test-{uuid.uuid4().hex[:12]}",
-    }
+    return services_env(clean.kafka_bootstrap, clean.database_url, sandbox_server.url,
+                        NUMPORT_GRAPH_TOKEN="sandbox-token-not-a-secret", NUMPORT_CONSUMER_BACKOFF_SECONDS="0.05",
+                        NUMPORT_CONSUMER_GROUP_PREFIX=f"test-{uuid.uuid4().hex[:12]}",
+                        NUMPORT_OBO_POLL_SECONDS="0.2", NUMPORT_SCHEDULER_TICK_SECONDS="0.1",
+                        NUMPORT_GRAPH_MAX_ATTEMPTS="4")
 
 
 @pytest.fixture

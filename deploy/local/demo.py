@@ -1,7 +1,7 @@
 """The main job, end to end on real infrastructure, through the same CLI and API a partner uses.
 
-Today that reaches the end of precheck: dry-run two numbers, start the eligible one, watch the verdict arrive
-through Kafka into the timeline. Later stages extend this script.
+Dry-run two numbers, then migrate the eligible one all the way: OBO accepted, code read from the (sandbox)
+phone, verified, registered on Cloud API, credit line, webhooks, API key, and the timeline.
 """
 
 from __future__ import annotations
@@ -34,16 +34,20 @@ def cli(local: stack.LocalStack, *args: str, capture: bool = False) -> subproces
     return subprocess.run([NUMPORT, "migrate", *args], env=env, text=True, capture_output=capture, check=False)
 
 
-def wait_for_state(local: stack.LocalStack, migration_id: str, states: set[str], timeout: float = 60) -> str:
-    deadline = time.monotonic() + timeout
-    state = ""
+def migration(local: stack.LocalStack, migration_id: str) -> dict:
+    return httpx.get(f"{local.api_url}/v1/migrations/{migration_id}",
+                     headers={"Authorization": f"Bearer {local.api_key}"}).json()
+
+
+def wait_for_state(local: stack.LocalStack, migration_id: str, states: set[str], timeout: float = 60) -> dict:
+    deadline, current = time.monotonic() + timeout, {}
     while time.monotonic() < deadline:
-        state = httpx.get(f"{local.api_url}/v1/migrations/{migration_id}",
-                          headers={"Authorization": f"Bearer {local.api_key}"}).json()["state"]
-        if state in states:
+        current = migration(local, migration_id)
+        if current["state"] in states | {"failed", "ineligible"}:
             break
         time.sleep(0.2)
-    return state
+    console.print(f"[dim]state: {current.get('state')} — next: {current.get('next_action')}[/]")
+    return current
 
 
 def main() -> int:
@@ -63,13 +67,29 @@ def main() -> int:
             console.print(created.stderr)
             return 1
         migration_id = json.loads(created.stdout)["id"]
-        state = wait_for_state(local, migration_id, {"eligible", "ineligible", "failed"})
-        step("4. Its timeline, as the precheck service's verdict came back through Kafka")
+        current = wait_for_state(local, migration_id, {"awaiting_obo"})
+        step("5. The customer accepts our Message-on-Behalf request in Business Manager (here: the sandbox)")
+        httpx.post(f"{local.sandbox_url}/_sandbox/obo/{current['detail']['obo_request_id']}/accept")
+        current = wait_for_state(local, migration_id, {"awaiting_code"})
+        step("6. The customer reads the 6-digit code from the SMS (here: the sandbox) and we enter it")
+        number_id = current["detail"]["phone_number_id"]
+        sms = httpx.get(f"{local.sandbox_url}/_sandbox/numbers/{number_id}/code").json()
+        console.print(f"[dim]SMS in {sms['language']}: your code is {sms['code']}[/]")
+        cli(local, "code", migration_id, sms["code"])
+        current = wait_for_state(local, migration_id, {"completed"})
+        step("7. Registered on Cloud API with a new two-step PIN, credit line shared, webhooks on: the API key")
+        cli(local, "api-key", migration_id)
+        step("8. The whole timeline")
         cli(local, "status", migration_id)
         writes = len(local.world.writes)
-    console.print(f"Everything the demo started is stopped. Graph writes so far: {writes}. "
+        number = local.world.numbers[number_id]
+        console.print(f"The number now sits in WABA {number.waba_id} on {number.platform_type}, display name "
+                      f"'{number.verified_name}', quality {number.quality_rating}, tier {number.messaging_limit_tier}.")
+    console.print(f"Everything the demo started is stopped. Graph writes: {writes}. "
                   f"Total {time.monotonic() - started:.1f}s")
-    return 0 if state == "eligible" else 1
+    return 0 if current["state"] == "completed" else 1
+
+
 
 
 if __name__ == "__main__":

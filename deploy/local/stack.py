@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import secrets
 import socket
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -17,9 +18,11 @@ from sandbox.app import create_app
 from sandbox.faults import Faults
 from sandbox.state import World, read_scenario
 from sandbox.webhooks import Webhooks
+from shared.secrets import new_encryption_key
 
-SERVICES = ("precheck", "gateway")
+SERVICES = ("precheck", "registration", "gateway")  # registration first: the gateway needs its address
 APP_SECRET = "local-stack-app-secret"
+BSP_BUSINESS_ID, APP_ID = "100000000000009", "400000000000001"  # "us" in the sandbox scenarios
 
 
 @dataclass
@@ -30,14 +33,26 @@ class LocalStack:
     faults: Faults
     services: dict[str, ServiceProcess] = field(default_factory=dict)
     api_key: str = ""
+    env: dict[str, str] = field(default_factory=dict)
 
     @property
     def api_url(self) -> str:
         return f"http://127.0.0.1:{self.services['gateway'].port}"
 
     def service_env(self) -> dict[str, str]:
-        return {"NUMPORT_KAFKA_BOOTSTRAP": self.infra.kafka_bootstrap, "NUMPORT_DATABASE_URL": self.infra.database_url,
-                "NUMPORT_GRAPH_BASE_URL": self.sandbox_url, "NUMPORT_GRAPH_TOKEN": "local-stack-token"}
+        env = dict(self.env)
+        if "registration" in self.services:
+            env["NUMPORT_REGISTRATION_URL"] = f"http://127.0.0.1:{self.services['registration'].port}"
+        return env
+
+
+def services_env(kafka: str, database: str, sandbox: str, **overrides: str) -> dict[str, str]:
+    """What every numport service needs to run here; each reads its own settings and ignores the rest."""
+    return {"NUMPORT_KAFKA_BOOTSTRAP": kafka, "NUMPORT_DATABASE_URL": database, "NUMPORT_GRAPH_BASE_URL": sandbox,
+            "NUMPORT_GRAPH_TOKEN": "local-stack-token", "NUMPORT_SECRETS_KEY": new_encryption_key(),
+            "NUMPORT_INTERNAL_TOKEN": secrets.token_urlsafe(24), "NUMPORT_BSP_BUSINESS_ID": BSP_BUSINESS_ID,
+            "NUMPORT_APP_ID": APP_ID, "NUMPORT_OBO_POLL_SECONDS": "1", "NUMPORT_SCHEDULER_TICK_SECONDS": "0.2",
+            **overrides}
 
 
 def _port_or_free(preferred: int) -> int | None:
@@ -65,7 +80,8 @@ def running(scenario: str = "demo", gateway_port: int = 8080, sandbox_port: int 
         world.load(read_scenario(scenario))
         hooks = Webhooks(app_secret=APP_SECRET)
         with ThreadedServer(create_app(world, hooks, faults), _port_or_free(sandbox_port)) as sandbox:
-            stack = LocalStack(local, sandbox.url, world, faults)
+            stack = LocalStack(local, sandbox.url, world, faults,
+                               env=services_env(local.kafka_bootstrap, local.database_url, sandbox.url))
             try:
                 for name in SERVICES:
                     port = _port_or_free(gateway_port) if name == "gateway" else None

@@ -39,6 +39,7 @@ class GatewayDeps:
     pool: asyncpg.Pool
     facts: MetaGraphFacts
     clock: Clock
+    registration: Any = None  # RegistrationClient; None where no registration service runs
 
 
 def problem(status: int, code: str, message: str, fields: list[dict[str, str]] | None = None) -> JSONResponse:
@@ -82,8 +83,8 @@ def create_api(deps: GatewayDeps) -> FastAPI:
 
     @api.exception_handler(HTTPException)
     async def http_error(request: Request, error: HTTPException) -> JSONResponse:
-        codes = {401: "unauthenticated", 404: "not_found", 409: "conflict", 422: "invalid_request",
-                 502: "meta_unavailable"}
+        codes = {401: "unauthenticated", 404: "not_found", 409: "conflict", 410: "gone", 422: "invalid_request",
+                 502: "upstream_unavailable"}
         return problem(error.status_code, codes.get(error.status_code, "error"), str(error.detail))
 
     async def load(partner_id: str, migration_id: uuid.UUID) -> MigrationView:
@@ -152,4 +153,7 @@ def create_api(deps: GatewayDeps) -> FastAPI:
         next_cursor = repository.encode_cursor(rows[-1]["created_at"], rows[-1]["id"]) if more else None
         return MigrationPage(data=[view(r) for r in rows], next_cursor=next_cursor)
 
+    from services.gateway.saga_api import router  # it builds on this module's Partner and view
+
+    api.include_router(router)
     return api

@@ -153,9 +153,20 @@ def status(migration_id: str, api_url: str = API_URL, api_key: str = API_KEY, as
     table = Table("when (UTC)", "event", "by", "detail")
     for event in timeline["events"]:
         payload = event["payload"]
-        detail = ", ".join(payload.get("failed", [])) or payload.get("message") or payload.get("reason_code") or ""
+        detail = _detail(payload)
         table.add_row(event["occurred_at"][:19].replace("T", " "), event["type"], payload.get("producer", ""), detail)
     console.print(table)
+
+
+def _detail(payload: dict[str, Any]) -> str:
+    if payload.get("failed"):
+        return ", ".join(payload["failed"])
+    for key, label in (("reason_code", ""), ("message", ""), ("position", "position "), ("method", "by "),
+                       ("attempts_left", "tries left: "), ("completed_at", "at "), ("key_prefix", "key "),
+                       ("allocation_config_id", "allocation "), ("obo_request_id", "request ")):
+        if payload.get(key) not in (None, ""):
+            return f"{label}{payload[key]}"
+    return ""
 
 
 @migrate.command("list")
@@ -171,6 +182,30 @@ def listing(state: str | None = None, waba_id: str | None = None, phone: str | N
     for m in page["data"]:
         table.add_row(m["id"], m["phone_number"], m["destination_waba_id"], m["state"], m["updated_at"][:19])
     console.print(table)
+
+
+@migrate.command()
+def code(migration_id: str, digits: str = typer.Argument(..., help="The 6 digits the phone received."),
+         api_url: str = API_URL, api_key: str = API_KEY, as_json: bool = AS_JSON) -> None:
+    """Enter the ownership code the phone received by SMS or call."""
+    answer = call("POST", api_url, api_key, f"/v1/migrations/{migration_id}/verification-code", json={"code": digits})
+    print(json.dumps(answer, indent=2)) if as_json else console.print(answer["message"])
+
+
+@migrate.command("new-code")
+def new_code(migration_id: str, voice: bool = typer.Option(False, "--voice", help="Call instead of SMS."),
+             api_url: str = API_URL, api_key: str = API_KEY, as_json: bool = AS_JSON) -> None:
+    """Ask Meta for a new ownership code."""
+    answer = call("POST", api_url, api_key, f"/v1/migrations/{migration_id}/verification-code:resend",
+                  json={"method": "VOICE" if voice else "SMS"})
+    print(json.dumps(answer, indent=2)) if as_json else console.print(answer["message"])
+
+
+@migrate.command("api-key")
+def api_key_once(migration_id: str, api_url: str = API_URL, api_key: str = API_KEY, as_json: bool = AS_JSON) -> None:
+    """Collect the migrated number's API key; it is shown this one time."""
+    answer = call("POST", api_url, api_key, f"/v1/migrations/{migration_id}/api-key")
+    print(json.dumps(answer, indent=2)) if as_json else console.print(f"API key (shown once): {answer['api_key']}")
 
 
 @partner.command()

@@ -6,11 +6,13 @@ import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+from pydantic import Field, SecretStr
+
 from services.gateway.api import GatewayDeps, create_api
 from services.gateway.handlers import on_migration_event
+from services.gateway.registration_client import RegistrationClient
 from services.precheck.meta_api import MetaGraphFacts
 from shared import topics
-from shared.clock import SystemClock
 from shared.consumer import Subscription
 from shared.graph import GraphClient
 from shared.service import Runtime, ServiceSpec, Wired
@@ -19,6 +21,8 @@ from shared.settings import GraphSettings, ServiceSettings
 
 class GatewaySettings(ServiceSettings, GraphSettings):
     website_timeout_seconds: float = 3.0
+    registration_url: str | None = Field(default=None, description="Registration's internal API.")
+    internal_token: SecretStr | None = Field(default=None, description="Shared with registration.")
 
 
 @contextlib.asynccontextmanager
@@ -27,11 +31,16 @@ async def wire(runtime: Runtime) -> AsyncIterator[Wired]:
     assert isinstance(settings, GatewaySettings)
     graph = GraphClient(settings.graph_base_url, settings.graph_api_version, settings.graph_token.get_secret_value(),
                         timeout=settings.graph_timeout_seconds, max_attempts=settings.graph_max_attempts)
-    deps = GatewayDeps(runtime.pool, MetaGraphFacts(graph, settings.website_timeout_seconds), SystemClock())
+    registration = RegistrationClient(settings.registration_url, settings.internal_token.get_secret_value()) \
+        if settings.registration_url and settings.internal_token else None
+    deps = GatewayDeps(runtime.pool, MetaGraphFacts(graph, settings.website_timeout_seconds), runtime.clock,
+                       registration)
     try:
         yield Wired({sub.name: on_migration_event for sub in SUBSCRIPTIONS}, create_api(deps))
     finally:
         await graph.aclose()
+        if registration:
+            await registration.aclose()
 
 
 SUBSCRIPTIONS = tuple(

@@ -84,7 +84,7 @@ async def migration(conn: asyncpg.Connection | asyncpg.Pool, partner_id: str,
 
 async def timeline(pool: asyncpg.Pool, migration_id: uuid.UUID) -> list[asyncpg.Record]:
     return await pool.fetch("SELECT event_id, type, occurred_at, payload FROM timeline WHERE migration_id = $1 "
-                            "ORDER BY occurred_at, event_id", migration_id)
+                            "ORDER BY occurred_at, seq", migration_id)
 
 
 def encode_cursor(created_at: datetime, migration_id: uuid.UUID) -> str:

@@ -15,18 +15,27 @@ class Status:
     next_action: str
 
 
-RANK = {"requested": 0, "eligible": 1, "obo_accepted": 2, "escalated": 3, "registered": 4, "completed": 5,
-        "ineligible": 9, "not_needed": 9, "failed": 9}
+RANK = {"requested": 0, "eligible": 10, "awaiting_signup": 15, "queued": 20, "awaiting_obo": 30, "obo_accepted": 40,
+        "number_added": 50, "awaiting_code": 60, "escalated": 65, "verified": 70, "registered": 80, "completed": 100,
+        "ineligible": 999, "not_needed": 999, "failed": 999}
 AFTER = {
     "MigrationRequested": Status("requested", "numport is checking every migration requirement."),
-    "NumberEligible": Status("eligible", "Accept our Message-on-Behalf request in Business Manager (Requests)."),
+    "NumberEligible": Status("eligible", "Nothing yet: the migration starts as soon as its WABA's turn comes."),
     "NumberIneligible": Status("ineligible", "Fix the blockers in the report, then request the migration again."),
+    "MigrationQueued": Status("queued", "Wait: numbers of one WABA migrate one after another."),
+    "OboRequested": Status("awaiting_obo", "Accept our Message-on-Behalf request in Business Manager (Requests)."),
     "OboAccepted": Status("obo_accepted", "Keep the phone at hand: a 6-digit code arrives by SMS or voice call."),
+    "PhoneNumberAdded": Status("number_added", "Keep the phone at hand: a 6-digit code arrives by SMS or voice call."),
+    "VerificationCodeRequested": Status("awaiting_code", "Enter the 6-digit code the phone received "
+                                                         "(POST …/verification-code or `numport migrate code`)."),
     "MigrationEscalated": Status("escalated", "Our support team has a ticket with the details and will contact you."),
-    "PhoneRegistered": Status("registered", "Nothing: the number is live on the destination; its API key follows."),
-    "MigrationCompleted": Status("completed", "Nothing: the migration is complete."),
+    "PhoneNumberVerified": Status("verified", "Nothing: the number is being registered on Cloud API."),
+    "PhoneRegistered": Status("registered", "Nothing: the credit line, webhooks and API key follow."),
+    "MigrationCompleted": Status("completed", "Collect the number's API key once: POST …/api-key."),
     "MigrationFailed": Status("failed", "Read the failure reason, fix it, then request the migration again."),
 }
+SIGNUP = Status("awaiting_signup", "Have the customer finish Embedded Signup, then post its result to "
+                                   "/v1/embedded-signup/events.")
 
 
 def evolve(current: Status | None, event: Event) -> Status | None:
@@ -37,6 +46,8 @@ def evolve(current: Status | None, event: Event) -> Status | None:
     """
     if event.type == "MigrationNotNeeded":
         proposed = Status("not_needed", getattr(event, "message", ""))
+    elif event.type == "NumberEligible" and getattr(event, "flow", None) == "embedded_signup":
+        proposed = SIGNUP
     elif event.type in AFTER:
         proposed = AFTER[event.type]
     else:

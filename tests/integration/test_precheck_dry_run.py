@@ -113,4 +113,4 @@ async def test_meta_outage_during_dry_run_is_a_clear_502(api):
     world.load(read_scenario("eligible"))
     api.faults.configure(burst_status=503, burst_remaining=100)
     answer = await client.post("/v1/migrations:dry-run", json=REQUEST)
-    assert answer.status_code == 502 and answer.json()["error"]["code"] == "meta_unavailable"
+    assert answer.status_code == 502 and answer.json()["error"]["code"] == "upstream_unavailable"

@@ -1,0 +1,116 @@
+"""Partner API routes that act on a running migration: the code from the phone, a new code, the API key, and the
+result of an Embedded Signup session."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Literal
+
+from fastapi import APIRouter, HTTPException, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from services.gateway import repository
+from services.gateway.api import ERRORS, Partner, view
+from services.gateway.registration_client import RegistrationClient, RegistrationUnavailable
+from shared import outbox
+from shared.events import EmbeddedSignupFinished
+
+CODE_STATUS = {"verified": 200, "code_requested": 202, "wrong_code": 422, "new_code_needed": 409,
+               "not_waiting": 409, "not_found": 404}
+
+
+class VerificationCode(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    code: str = Field(pattern=r"^[0-9]{6}$", description="The 6 digits the phone received by SMS or call.")
+
+
+class NewCode(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    method: Literal["SMS", "VOICE"] = Field(default="SMS", description="How Meta should deliver the new code.")
+
+
+class CodeResult(BaseModel):
+    status: str
+    message: str
+    attempts_left: int = 0
+
+
+class ApiKey(BaseModel):
+    api_key: str = Field(description="The number's API key; shown this once, stored only as a hash.")
+
+
+class SignupResult(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    migration_id: uuid.UUID
+    waba_id: str = Field(pattern=r"^[0-9]{1,20}$", description="The WABA Embedded Signup created.")
+    phone_number_id: str = Field(pattern=r"^[0-9]{1,20}$", description="The number's id from the signup session.")
+
+
+router = APIRouter()
+
+
+def registration(request: Request) -> RegistrationClient:
+    client = request.app.state.deps.registration
+    if client is None:
+        raise HTTPException(502, "The registration service is not configured for this gateway.")
+    return client
+
+
+async def owned(request: Request, partner_id: str, migration_id: uuid.UUID) -> None:
+    if await repository.migration(request.app.state.deps.pool, partner_id, migration_id) is None:
+        raise HTTPException(404, f"No migration {migration_id}.")
+
+
+@router.post("/v1/migrations/{migration_id}/verification-code", response_model=CodeResult, responses=ERRORS)
+async def enter_code(migration_id: uuid.UUID, body: VerificationCode, partner_id: Partner, request: Request):
+    await owned(request, partner_id, migration_id)
+    try:
+        answer = await registration(request).submit_code(migration_id, partner_id, body.code)
+    except RegistrationUnavailable as error:
+        raise HTTPException(502, str(error)) from None
+    return _answer(answer)
+
+
+@router.post("/v1/migrations/{migration_id}/verification-code:resend", response_model=CodeResult, responses=ERRORS)
+async def request_new_code(migration_id: uuid.UUID, body: NewCode, partner_id: Partner, request: Request):
+    await owned(request, partner_id, migration_id)
+    try:
+        answer = await registration(request).resend_code(migration_id, partner_id, body.method)
+    except RegistrationUnavailable as error:
+        raise HTTPException(502, str(error)) from None
+    return _answer(answer)
+
+
+def _answer(answer: dict) -> CodeResult:
+    status = CODE_STATUS.get(answer.get("status", ""), 502)
+    if status in (404, 409, 422, 502):
+        raise HTTPException(status, answer.get("message", "registration gave no answer"))
+    return CodeResult(**answer)
+
+
+@router.post("/v1/migrations/{migration_id}/api-key", response_model=ApiKey, responses={**ERRORS, 410: {}})
+async def collect_api_key(migration_id: uuid.UUID, partner_id: Partner, request: Request) -> ApiKey:
+    await owned(request, partner_id, migration_id)
+    try:
+        key = await registration(request).reveal_api_key(migration_id, partner_id)
+    except RegistrationUnavailable as error:
+        raise HTTPException(502, str(error)) from None
+    if key is None:
+        raise HTTPException(410, "No key to show: it was collected already, or the migration has not completed.")
+    return ApiKey(api_key=key)
+
+
+@router.post("/v1/embedded-signup/events", status_code=202, responses=ERRORS)
+async def signup_finished(body: SignupResult, partner_id: Partner, request: Request) -> dict:
+    deps = request.app.state.deps
+    async with deps.pool.acquire() as conn, conn.transaction():
+        row = await repository.migration(conn, partner_id, body.migration_id)
+        if row is None:
+            raise HTTPException(404, f"No migration {body.migration_id}.")
+        if row["flow"] != "embedded_signup":
+            raise HTTPException(409, "This migration runs the programmatic flow, not Embedded Signup.")
+        await outbox.append(conn, [EmbeddedSignupFinished.create(
+            migration_id=row["id"], phone_number=row["phone_number"], correlation_id=row["id"],
+            occurred_at=deps.clock.now(), producer="gateway", waba_id=body.waba_id,
+            phone_number_id=body.phone_number_id)])
+    return {"accepted": True, "migration": view(row).model_dump(mode="json")}
