@@ -89,3 +89,14 @@ async def gateway_stack(service_env: dict[str, str], eligible_world: World):
     yield stack
     assert stack.gateway.terminate() == 0, stack.gateway.logs()[-3000:]
 
+
+
+@pytest.fixture
+async def services(service_env: dict[str, str], eligible_world: World, tmp_path):
+    from tests.integration.gateway_support import start_services
+
+    clock_file = tmp_path / "clock-offset"
+    clock_file.write_text("0")
+    running = await start_services(service_env, str(clock_file))
+    yield running
+    running.stop()

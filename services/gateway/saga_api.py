@@ -71,7 +71,8 @@ async def enter_code(migration_id: uuid.UUID, body: VerificationCode, partner_id
     return _answer(answer)
 
 
-@router.post("/v1/migrations/{migration_id}/verification-code:resend", response_model=CodeResult, responses=ERRORS)
+@router.post("/v1/migrations/{migration_id}/verification-code:resend", status_code=202, response_model=CodeResult,
+             responses=ERRORS)
 async def request_new_code(migration_id: uuid.UUID, body: NewCode, partner_id: Partner, request: Request):
     await owned(request, partner_id, migration_id)
     try:

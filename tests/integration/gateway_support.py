@@ -53,3 +53,53 @@ REQUEST = {
     "flow": "programmatic", "source": "bsp_cloud_api", "source_waba_id": "200000000000001",
     "admin_access_confirmed": True,
 }
+
+
+@dataclass
+class Services:
+    """precheck, registration and gateway as processes, with a partner key and a clock the test can move."""
+
+    processes: dict[str, ServiceProcess]
+    key: str
+    clock_file: str
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.processes['gateway'].port}"
+
+    def client(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(base_url=self.url, headers={"Authorization": f"Bearer {self.key}"}, timeout=30)
+
+    def advance_clock(self, seconds: float) -> None:
+        with open(self.clock_file) as handle:
+            offset = float(handle.read() or 0)
+        with open(self.clock_file, "w") as handle:
+            handle.write(str(offset + seconds))
+
+    def logs(self) -> str:
+        return "\n".join(p.logs() for p in self.processes.values())
+
+    def stop(self) -> None:
+        for process in self.processes.values():
+            if process.process and process.process.poll() is None:
+                process.terminate()
+
+
+async def start_services(env: dict[str, str], clock_file: str, **registration_env: str) -> Services:
+    from services.gateway.main import SPEC
+    from services.gateway.partners import create_partner
+    from shared import db
+
+    pool = await db.open_pool(env["NUMPORT_DATABASE_URL"], SPEC.name, SPEC.migrations, 2)
+    try:
+        key = await create_partner(pool, "partner-a", "Partner A")
+    finally:
+        await pool.close()
+    env = {**env, "NUMPORT_CLOCK_OFFSET_FILE": clock_file}
+    registration = ServiceProcess("registration", {**env, **registration_env}).start()
+    gateway = ServiceProcess("gateway", {**env, "NUMPORT_REGISTRATION_URL": f"http://127.0.0.1:{registration.port}"})
+    processes = {"precheck": ServiceProcess("precheck", env).start(), "registration": registration,
+                 "gateway": gateway.start()}
+    for process in processes.values():
+        process.wait_ready()
+    return Services(processes, key, clock_file)
