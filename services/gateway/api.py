@@ -13,7 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
-from services.gateway import commands, repository
+from services.gateway import commands, repository, status
 from services.gateway.models import (
     BatchRequest,
     BatchResult,
@@ -110,7 +110,8 @@ def create_api(deps: GatewayDeps) -> FastAPI:
             try:
                 request = MigrationRequest.model_validate(item)
                 started = await commands.start_migration(deps.pool, partner_id, request, deps.clock)
-                rows.append(BatchRow(index=index, phone_number=number, status="accepted",
+                position = await repository.queue_position(deps.pool, partner_id, started, status.TERMINAL)
+                rows.append(BatchRow(index=index, phone_number=number, status="accepted", queue_position=position,
                                      migration=await load(partner_id, started)))
             except ValidationError as error:
                 rows.append(BatchRow(index=index, phone_number=number, status="rejected",

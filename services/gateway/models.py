@@ -90,6 +90,8 @@ class BatchRow(BaseModel):
     phone_number: str | None
     status: Literal["accepted", "rejected"]
     migration: MigrationView | None = None
+    queue_position: int | None = Field(default=None, description="1 = first of its destination WABA; numbers of "
+                                                                 "one WABA migrate one after another.")
     errors: list[dict[str, str]] = Field(default_factory=list)
 
 

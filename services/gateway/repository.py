@@ -49,6 +49,15 @@ async def open_migration_for(conn: asyncpg.Connection, partner_id: str, phone_nu
         "LIMIT 1", partner_id, phone_number, list(terminal))
 
 
+async def queue_position(pool: asyncpg.Pool, partner_id: str, migration_id: uuid.UUID,
+                         terminal: frozenset[str]) -> int:
+    """1 + the unfinished migrations started earlier for the same destination WABA (they go first)."""
+    return 1 + await pool.fetchval(
+        "SELECT count(*) FROM migrations o, migrations m WHERE m.id = $2 AND o.partner_id = $1 "
+        "AND o.destination_waba_id = m.destination_waba_id AND NOT (o.state = ANY($3::text[])) "
+        "AND (o.created_at, o.id) < (m.created_at, m.id)", partner_id, migration_id, list(terminal))
+
+
 async def insert_migration(conn: asyncpg.Connection, event: MigrationRequested, status: Status) -> None:
     await conn.execute(
         f"INSERT INTO migrations ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, '{{}}', $12, $12)",
