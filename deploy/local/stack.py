@@ -73,15 +73,17 @@ async def _partner_key(database_url: str, partner_id: str) -> str:
 
 
 @contextlib.contextmanager
-def running(scenario: str = "demo", gateway_port: int = 8080, sandbox_port: int = 8099) -> Iterator[LocalStack]:
+def running(scenario: str | dict = "demo", gateway_port: int = 8080, sandbox_port: int = 8099,
+            **service_settings: str) -> Iterator[LocalStack]:
     with infra.running() as local:
         asyncio.run(kafkaio.reset(local.kafka_bootstrap))
         world, faults = World(), Faults()
-        world.load(read_scenario(scenario))
+        world.load(read_scenario(scenario) if isinstance(scenario, str) else scenario)
         hooks = Webhooks(app_secret=APP_SECRET)
         with ThreadedServer(create_app(world, hooks, faults), _port_or_free(sandbox_port)) as sandbox:
             stack = LocalStack(local, sandbox.url, world, faults,
-                               env=services_env(local.kafka_bootstrap, local.database_url, sandbox.url))
+                               env=services_env(local.kafka_bootstrap, local.database_url, sandbox.url,
+                                                **service_settings))
             try:
                 for name in SERVICES:
                     port = _port_or_free(gateway_port) if name == "gateway" else None
