@@ -10,7 +10,7 @@ demo: setup ## start Kafka, PostgreSQL, the sandbox and the services; run a migr
 	$(BIN)/numport demo
 
 test: setup ## the whole suite on real Kafka and PostgreSQL (started by the project itself)
-	$(BIN)/ruff check --quiet shared services sandbox deploy tests
+	$(BIN)/ruff check --quiet shared services sandbox deploy tests benchmarks
 	$(BIN)/numport asyncapi --check
 	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
