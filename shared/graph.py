@@ -86,6 +86,12 @@ class GraphClient:
                                        headers={"Authorization": f"Bearer {token}"}, transport=transport)
         self.max_attempts, self.backoff, self.max_backoff, self._sleep = max_attempts, backoff, max_backoff, sleep
 
+    @classmethod
+    def from_settings(cls, settings: Any) -> GraphClient:
+        """The client every service builds from its GraphSettings."""
+        return cls(settings.graph_base_url, settings.graph_api_version, settings.graph_token.get_secret_value(),
+                   timeout=settings.graph_timeout_seconds, max_attempts=settings.graph_max_attempts)
+
     async def aclose(self) -> None:
         await self._http.aclose()
 

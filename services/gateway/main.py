@@ -29,8 +29,7 @@ class GatewaySettings(ServiceSettings, GraphSettings):
 async def wire(runtime: Runtime) -> AsyncIterator[Wired]:
     settings = runtime.settings
     assert isinstance(settings, GatewaySettings)
-    graph = GraphClient(settings.graph_base_url, settings.graph_api_version, settings.graph_token.get_secret_value(),
-                        timeout=settings.graph_timeout_seconds, max_attempts=settings.graph_max_attempts)
+    graph = GraphClient.from_settings(settings)
     registration = RegistrationClient(settings.registration_url, settings.internal_token.get_secret_value()) \
         if settings.registration_url and settings.internal_token else None
     deps = GatewayDeps(runtime.pool, MetaGraphFacts(graph, settings.website_timeout_seconds), runtime.clock,

@@ -4,7 +4,8 @@ result of an Embedded Signup session."""
 from __future__ import annotations
 
 import uuid
-from typing import Literal
+from collections.abc import Awaitable
+from typing import Literal, TypeVar
 
 from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, ConfigDict, Field
@@ -47,6 +48,7 @@ class SignupResult(BaseModel):
 
 
 router = APIRouter()
+T = TypeVar("T")
 
 
 def registration(request: Request) -> RegistrationClient:
@@ -64,22 +66,21 @@ async def owned(request: Request, partner_id: str, migration_id: uuid.UUID) -> N
 @router.post("/v1/migrations/{migration_id}/verification-code", response_model=CodeResult, responses=ERRORS)
 async def enter_code(migration_id: uuid.UUID, body: VerificationCode, partner_id: Partner, request: Request):
     await owned(request, partner_id, migration_id)
-    try:
-        answer = await registration(request).submit_code(migration_id, partner_id, body.code)
-    except RegistrationUnavailable as error:
-        raise HTTPException(502, str(error)) from None
-    return _answer(answer)
+    return _answer(await _reach(registration(request).submit_code(migration_id, partner_id, body.code)))
 
 
 @router.post("/v1/migrations/{migration_id}/verification-code:resend", status_code=202, response_model=CodeResult,
              responses=ERRORS)
 async def request_new_code(migration_id: uuid.UUID, body: NewCode, partner_id: Partner, request: Request):
     await owned(request, partner_id, migration_id)
+    return _answer(await _reach(registration(request).resend_code(migration_id, partner_id, body.method)))
+
+
+async def _reach(call: Awaitable[T]) -> T:
     try:
-        answer = await registration(request).resend_code(migration_id, partner_id, body.method)
+        return await call
     except RegistrationUnavailable as error:
         raise HTTPException(502, str(error)) from None
-    return _answer(answer)
 
 
 def _answer(answer: dict) -> CodeResult:
@@ -92,10 +93,7 @@ def _answer(answer: dict) -> CodeResult:
 @router.post("/v1/migrations/{migration_id}/api-key", response_model=ApiKey, responses={**ERRORS, 410: {}})
 async def collect_api_key(migration_id: uuid.UUID, partner_id: Partner, request: Request) -> ApiKey:
     await owned(request, partner_id, migration_id)
-    try:
-        key = await registration(request).reveal_api_key(migration_id, partner_id)
-    except RegistrationUnavailable as error:
-        raise HTTPException(502, str(error)) from None
+    key = await _reach(registration(request).reveal_api_key(migration_id, partner_id))
     if key is None:
         raise HTTPException(410, "No key to show: it was collected already, or the migration has not completed.")
     return ApiKey(api_key=key)

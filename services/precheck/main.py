@@ -25,8 +25,7 @@ class PrecheckSettings(ServiceSettings, GraphSettings):
 async def wire(runtime: Runtime) -> AsyncIterator[Wired]:
     settings = runtime.settings
     assert isinstance(settings, PrecheckSettings)
-    graph = GraphClient(settings.graph_base_url, settings.graph_api_version, settings.graph_token.get_secret_value(),
-                        timeout=settings.graph_timeout_seconds, max_attempts=settings.graph_max_attempts)
+    graph = GraphClient.from_settings(settings)
     precheck = Precheck(MetaGraphFacts(graph, settings.website_timeout_seconds), SystemClock())
     try:
         yield Wired({"migration_requested": precheck.on_migration_requested})

@@ -19,13 +19,21 @@ class CodeAnswer:
     attempts_left: int = 0
 
 
+async def waiting_for_code(reg: Registration, migration_id: uuid.UUID,
+                           partner_id: str) -> repository.SagaRow | CodeAnswer:
+    saga = await repository.load(reg.pool, migration_id)
+    if saga is None or saga.partner_id != partner_id:
+        return CodeAnswer("not_found", "No such migration.")
+    if saga.state != "awaiting_code":
+        return CodeAnswer("not_waiting", f"The migration is not waiting for a code (it is {saga.state}).")
+    return saga
+
+
 async def submit_code(reg: Registration, migration_id: uuid.UUID, partner_id: str, code: str) -> CodeAnswer:
     async with reg.locked(migration_id):
-        saga = await repository.load(reg.pool, migration_id)
-        if saga is None or saga.partner_id != partner_id:
-            return CodeAnswer("not_found", "No such migration.")
-        if saga.state != "awaiting_code":
-            return CodeAnswer("not_waiting", f"The migration is not waiting for a code (it is {saga.state}).")
+        saga = await waiting_for_code(reg, migration_id, partner_id)
+        if isinstance(saga, CodeAnswer):
+            return saga
         verdict = domain.code_entry(saga.wrong_codes, reg.ctx_factory(reg.clock.now()).limits)
         if not verdict.accept_entry:
             return CodeAnswer("new_code_needed", "Too many wrong entries for this code; request a new code.")
@@ -57,11 +65,9 @@ async def _wrong(reg: Registration, saga: repository.SagaRow, ctx: steps.Context
 
 async def resend_code(reg: Registration, migration_id: uuid.UUID, partner_id: str, method: str) -> CodeAnswer:
     async with reg.locked(migration_id):
-        saga = await repository.load(reg.pool, migration_id)
-        if saga is None or saga.partner_id != partner_id:
-            return CodeAnswer("not_found", "No such migration.")
-        if saga.state != "awaiting_code":
-            return CodeAnswer("not_waiting", f"The migration is not waiting for a code (it is {saga.state}).")
+        saga = await waiting_for_code(reg, migration_id, partner_id)
+        if isinstance(saga, CodeAnswer):
+            return saga
         async with reg.pool.acquire() as conn:
             await repository.update(conn, migration_id, reg.clock.now(), state="request_code", code_method=method)
         await reg.advance_locked(migration_id)

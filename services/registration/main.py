@@ -52,8 +52,7 @@ def limits(s: RegistrationSettings) -> domain.Limits:
 async def wire(runtime: Runtime) -> AsyncIterator[Wired]:
     s = runtime.settings
     assert isinstance(s, RegistrationSettings)
-    graph = GraphClient(s.graph_base_url, s.graph_api_version, s.graph_token.get_secret_value(),
-                        timeout=s.graph_timeout_seconds, max_attempts=s.graph_max_attempts)
+    graph = GraphClient.from_settings(s)
     api, saga_limits = MetaRegistrationApi(graph), limits(s)
     reg = Registration(runtime.pool, lambda now: Context(api, now, saga_limits, s.bsp_business_id, s.app_id,
                                                          s.waba_currency),
