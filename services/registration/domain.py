@@ -35,8 +35,13 @@ class Limits:
     wrong_codes_per_code: int = 3
 
 
+def queues(flow: str) -> bool:
+    """Programmatic migrations wait for their WABA's turn; an Embedded Signup session is the customer's own."""
+    return flow == "programmatic"
+
+
 def first_state(flow: str) -> str:
-    return "queued" if flow == "programmatic" else "awaiting_signup"
+    return "queued" if queues(flow) else "awaiting_signup"
 
 
 def after(flow: str, step: str) -> str:

@@ -19,7 +19,7 @@ class RegistrationHandlers:
         now = self.reg.clock.now()
         async with unit.transaction() as tx:
             created = await repository.create(tx.conn, event, domain.first_state(event.flow), now)
-            if created and event.flow == "programmatic":
+            if created and domain.queues(event.flow):
                 saga = await repository.load(tx.conn, event.migration_id)
                 position = domain.queue_position(await repository.ahead_in_waba(tx.conn, saga))
                 await tx.emit(steps.event(MigrationQueued, saga, now, destination_waba_id=saga.destination_waba_id,

@@ -54,3 +54,11 @@ async def migrate_fully(api: httpx.AsyncClient, world: World, migration_id: str)
         entered = await enter_code(api, world, migration_id, waiting["detail"]["phone_number_id"])
         assert entered.status_code == 200, entered.text
     return await wait_for(api, migration_id, "completed")
+
+
+async def until_code(api: httpx.AsyncClient, world: World, migration_id: str) -> str:
+    """Accept the OBO request, wait for the code to be sent, and return what the phone shows."""
+    await wait_for(api, migration_id, "awaiting_obo")
+    accept_obo(world)
+    waiting = await wait_for(api, migration_id, "awaiting_code")
+    return world.codes[waiting["detail"]["phone_number_id"]].value

@@ -7,7 +7,7 @@ import re
 
 from deploy.local import kafkaio as kafka
 from shared import topics
-from tests.integration.saga_support import accept_obo, migrate_fully, start, wait_for
+from tests.integration.saga_support import accept_obo, migrate_fully, start, until_code, wait_for
 
 WEEK, DAY, HOUR = 7 * 24 * 3600, 24 * 3600, 3600
 
@@ -55,10 +55,7 @@ async def test_register_refused_by_meta_fails_the_migration(services, eligible_w
     eligible_world.limits.registers_per_window = 0  # Meta's 10-per-72-hours register budget is used up
     async with services.client() as api:
         migration_id = await start(api)
-        await wait_for(api, migration_id, "awaiting_obo")
-        accept_obo(eligible_world)
-        waiting = await wait_for(api, migration_id, "awaiting_code")
-        code = eligible_world.codes[waiting["detail"]["phone_number_id"]].value
+        code = await until_code(api, eligible_world, migration_id)
         await api.post(f"/v1/migrations/{migration_id}/verification-code", json={"code": code})
         failed = await wait_for(api, migration_id, "failed")
     assert failed["detail"]["step"] == "register" and failed["detail"]["reason_code"] == "META_133016"
@@ -81,10 +78,7 @@ async def test_a_burst_of_5xx_is_retried_and_the_migration_completes(services, e
 async def test_pin_and_code_appear_in_no_log_and_no_event(services, eligible_world, service_env):
     async with services.client() as api:
         migration_id = await start(api)
-        await wait_for(api, migration_id, "awaiting_obo")
-        accept_obo(eligible_world)
-        waiting = await wait_for(api, migration_id, "awaiting_code")
-        code = eligible_world.codes[waiting["detail"]["phone_number_id"]].value
+        code = await until_code(api, eligible_world, migration_id)
         wrong = f"{(int(code) + 271828) % 10**6:06d}"
         await api.post(f"/v1/migrations/{migration_id}/verification-code", json={"code": wrong})
         await api.post(f"/v1/migrations/{migration_id}/verification-code", json={"code": code})
