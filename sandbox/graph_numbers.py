@@ -117,7 +117,8 @@ def router(world: World, hooks: Webhooks) -> APIRouter:
         if refusal := rules.register_refusal(number, pin, "backup" in body, recent, world.limits):
             return refused(refusal)
         notices = complete_migration(world, number) if number.migrating_to else []
-        number.pin, number.platform_type, number.status = pin, "CLOUD_API", "CONNECTED"
+        number.pin, number.platform_type = pin, "CLOUD_API"
+        number.status = "PENDING" if world.limits.register_leaves_pending else "CONNECTED"
         number.last_onboarded_time = now.strftime("%Y-%m-%dT%H:%M:%S+0000")
         await hooks.send(notices)
         return {"success": True}

@@ -111,6 +111,7 @@ class Limits:
     register_window: timedelta = timedelta(hours=72)
     rejected_share: float = 0.0  # share of duplicated templates re-categorised to REJECTED
     auto_accept_obo: bool = False
+    register_leaves_pending: bool = False  # the number stays "setting up" after register (Meta sometimes is slow)
 
 
 @dataclass

@@ -52,6 +52,11 @@ def evolve(current: Status | None, event: Event) -> Status | None:
         proposed = AFTER[event.type]
     else:
         return None
-    if current is not None and (current.state in TERMINAL or RANK[proposed.state] <= RANK[current.state]):
+    if current is None:
+        return proposed
+    if current.state in TERMINAL or proposed == current:
         return None
-    return proposed
+    if proposed.state == "escalated":  # a flag raised at any waiting point: it shows until the saga moves on
+        return proposed
+    floor = RANK["awaiting_code"] if current.state == "escalated" else RANK[current.state]
+    return proposed if RANK[proposed.state] > floor else None

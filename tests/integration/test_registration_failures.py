@@ -51,6 +51,22 @@ async def test_no_code_within_an_hour_escalates_with_a_support_ticket(services, 
         "phone_number": "+5511987654321"}
 
 
+async def test_a_number_still_setting_up_after_an_hour_escalates_then_completes(services, eligible_world):
+    eligible_world.limits.register_leaves_pending = True
+    async with services.client() as api:
+        migration_id = await start(api)
+        code = await until_code(api, eligible_world, migration_id)
+        await api.post(f"/v1/migrations/{migration_id}/verification-code", json={"code": code})
+        await wait_for(api, migration_id, "registered")
+        services.advance_clock(HOUR + 5)
+        escalated = await wait_for(api, migration_id, "escalated")
+        assert escalated["detail"]["reason_code"] == "SETUP_OVER_1H"
+        assert escalated["detail"]["ticket"]["number_status"] == "PENDING"
+        eligible_world.numbers["500000000000001"].status = "CONNECTED"  # Meta finishes setting the number up
+        services.advance_clock(120)
+        await wait_for(api, migration_id, "completed")
+
+
 async def test_register_refused_by_meta_fails_the_migration(services, eligible_world):
     eligible_world.limits.registers_per_window = 0  # Meta's 10-per-72-hours register budget is used up
     async with services.client() as api:
