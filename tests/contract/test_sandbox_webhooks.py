@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import json
 import subprocess
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -48,19 +50,29 @@ async def wait_for(received: list, count: int) -> None:
     raise AssertionError(f"expected {count} webhook deliveries, got {len(received)}")
 
 
-async def test_migration_webhooks_are_signed_with_the_app_secret():
+@contextlib.asynccontextmanager
+async def signing_sandbox(scenario: str) -> AsyncIterator[tuple[httpx.AsyncClient, list[tuple[bytes, str]]]]:
+    """The sandbox in-process, delivering its webhooks over HTTP to a receiver that keeps body and signature."""
     app, received = receiver()
     world = World()
-    world.load(read_scenario("templates_mixed"))
+    world.load(read_scenario(scenario))
     with ThreadedServer(app) as server:
         hooks = Webhooks(url=f"{server.url}/webhooks", app_secret=SECRET)
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(create_app(world, hooks)), base_url=GRAPH,
-                                     headers={"Authorization": "Bearer t"}) as graph:
-            number_id = await start_migration(graph)
-            await graph.post(f"/v23.0/{number_id}/request_code", json={"code_method": "SMS", "language": "en"})
-            await graph.post(f"/v23.0/{number_id}/verify_code", json={"code": await delivered_code(graph, number_id)})
-            await graph.post(f"/v23.0/{number_id}/register", json={"messaging_product": "whatsapp", "pin": "123123"})
-            await wait_for(received, 2)
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(create_app(world, hooks)),
+            base_url=GRAPH,
+            headers={"Authorization": "Bearer t"},
+        ) as graph:
+            yield graph, received
+
+
+async def test_migration_webhooks_are_signed_with_the_app_secret():
+    async with signing_sandbox("templates_mixed") as (graph, received):
+        number_id = await start_migration(graph)
+        await graph.post(f"/v23.0/{number_id}/request_code", json={"code_method": "SMS", "language": "en"})
+        await graph.post(f"/v23.0/{number_id}/verify_code", json={"code": await delivered_code(graph, number_id)})
+        await graph.post(f"/v23.0/{number_id}/register", json={"messaging_product": "whatsapp", "pin": "123123"})
+        await wait_for(received, 2)
     assert all(verify(body, header) for body, header in received)
     assert not verify(received[0][0] + b" ", received[0][1])  # any change to the body breaks the signature
     fields = [c["field"] for body, _ in received for e in json.loads(body)["entry"] for c in e["changes"]]
@@ -69,21 +81,23 @@ async def test_migration_webhooks_are_signed_with_the_app_secret():
 
 
 async def test_traffic_generator_emits_message_statuses_with_pricing():
-    app, received = receiver()
-    world = World()
-    world.load(read_scenario("eligible"))
-    with ThreadedServer(app) as server:
-        hooks = Webhooks(url=f"{server.url}/webhooks", app_secret=SECRET)
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(create_app(world, hooks)),
-                                     base_url=GRAPH) as admin:
-            run = (await admin.post("/_sandbox/traffic", json={"phone_number_ids": ["500000000000001"],
-                                                                "rate": 200, "count": 20})).json()["id"]
-            for _ in range(100):
-                if (await admin.get(f"/_sandbox/traffic/{run}")).json()["done"]:
-                    break
-                await asyncio.sleep(0.05)
-    statuses = [s for body, _ in received for e in json.loads(body)["entry"] for c in e["changes"]
-                for s in c["value"]["statuses"]]
+    async with signing_sandbox("eligible") as (admin, received):
+        run = (
+            await admin.post(
+                "/_sandbox/traffic", json={"phone_number_ids": ["500000000000001"], "rate": 200, "count": 20}
+            )
+        ).json()["id"]
+        for _ in range(100):
+            if (await admin.get(f"/_sandbox/traffic/{run}")).json()["done"]:
+                break
+            await asyncio.sleep(0.05)
+    statuses = [
+        s
+        for body, _ in received
+        for e in json.loads(body)["entry"]
+        for c in e["changes"]
+        for s in c["value"]["statuses"]
+    ]
     assert len(statuses) == 60  # 20 messages x sent, delivered, read
     assert {s["status"] for s in statuses} == {"sent", "delivered", "read"}
     assert all(s["pricing"]["pricing_model"] == "PMP" and s["timestamp"].isdigit() for s in statuses)
@@ -93,12 +107,18 @@ async def test_traffic_generator_emits_message_statuses_with_pricing():
 def test_numport_sandbox_runs_standalone():
     port = free_port()
     cli = Path(sys.executable).with_name("numport")
-    process = subprocess.Popen([str(cli), "sandbox", "--port", str(port), "--scenario", "eligible"],
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        [str(cli), "sandbox", "--port", str(port), "--scenario", "eligible"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     try:
         wait_until(lambda: httpx.get(f"http://127.0.0.1:{port}/_sandbox/calls").status_code == 200, 30, "sandbox")
-        answer = httpx.get(f"http://127.0.0.1:{port}/v23.0/500000000000001", params={"fields": "name_status"},
-                           headers={"Authorization": "Bearer t"})
+        answer = httpx.get(
+            f"http://127.0.0.1:{port}/v23.0/500000000000001",
+            params={"fields": "name_status"},
+            headers={"Authorization": "Bearer t"},
+        )
         assert answer.json() == {"id": "500000000000001", "name_status": "APPROVED"}
     finally:
         process.terminate()
