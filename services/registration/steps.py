@@ -16,6 +16,7 @@ from services.registration import domain
 from services.registration.meta_api import MetaRegistrationApi
 from services.registration.repository import SagaRow
 from shared import events as ev
+from shared.errors import TransientError
 from shared.graph import GraphPermanentError
 
 
@@ -89,7 +90,10 @@ async def add_number_send(saga: SagaRow, ctx: Context) -> Outcome:
     except GraphPermanentError as error:
         if error.code != 2388012:  # "already in the destination" means our earlier call went through
             raise
-        return await add_number_check(saga, ctx, True) or Outcome("add_number")
+        found = await add_number_check(saga, ctx, True)
+        if found is None:  # Meta says it is there but does not list it yet: look again later, do not resend now
+            raise TransientError("number reported in the destination but not listed yet", retry_after=5) from None
+        return found
 
 
 async def request_code_check(saga: SagaRow, ctx: Context, unsettled: bool) -> Outcome | None:
