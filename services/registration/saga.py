@@ -60,6 +60,8 @@ class Registration:
                 return
             try:
                 await self.run_step(saga)
+                if (after := await repository.load(self.pool, migration_id)) and after.state == saga.state:
+                    raise TransientError(f"step {saga.state} made no progress")  # never spin on Meta
             except GraphPermanentError as error:
                 await self.fail(saga, saga.state, f"META_{error.code}", f"Meta refused {saga.state}: {error.message}")
             except (TransientError, LookupError) as error:
