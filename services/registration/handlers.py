@@ -1,4 +1,7 @@
-"""Kafka-facing handlers: a new saga per eligible number, and the Embedded Signup session's result."""
+"""Kafka-facing handlers: a new saga per eligible number, and the Embedded Signup session's result.
+
+They only record; the scheduler runs the Graph steps, so consuming never waits on Meta.
+"""
 
 from __future__ import annotations
 
@@ -35,4 +38,3 @@ class RegistrationHandlers:
                 await repository.update(tx.conn, saga.migration_id, self.reg.clock.now(),
                                         state=domain.after(saga.flow, "awaiting_signup"),
                                         destination_waba_id=event.waba_id, phone_number_id=event.phone_number_id)
-        await self.reg.advance(event.migration_id)

@@ -37,6 +37,7 @@ class RegistrationSettings(ServiceSettings, GraphSettings):
     setup_escalation_seconds: float = Field(default=3600, gt=0)
     wrong_codes_per_code: int = Field(default=3, ge=1, le=10)
     scheduler_tick_seconds: float = Field(default=0.5, gt=0, le=60)
+    saga_concurrency: int = Field(default=8, ge=1, le=64, description="Migrations advanced side by side.")
 
 
 def limits(s: RegistrationSettings) -> domain.Limits:
@@ -60,7 +61,7 @@ async def wire(runtime: Runtime) -> AsyncIterator[Wired]:
     handlers = RegistrationHandlers(reg)
 
     async def run_scheduler() -> None:
-        await scheduler.run(reg, s.scheduler_tick_seconds)
+        await scheduler.run(reg, s.scheduler_tick_seconds, s.saga_concurrency)
 
     try:
         yield Wired({"number_eligible": handlers.on_number_eligible, "signup_finished": handlers.on_signup_finished},

@@ -124,16 +124,14 @@ class Registration:
         await self.apply(saga, "api_key", steps.Outcome("completed", events=[issued, completed], clear=TIMER_KINDS))
 
     async def start_next_in_line(self, waba_id: str) -> None:
-        """Numbers of one WABA migrate one after another: start the oldest queued one when the WABA is free."""
-        started = None
+        """Numbers of one WABA migrate one after another: the oldest queued one becomes runnable when the WABA
+        is free; the scheduler advances it."""
         async with self.pool.acquire() as conn, conn.transaction():
             await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", f"waba:{waba_id}")
             if domain.may_start(await repository.waba_states(conn, waba_id)):
                 started = await repository.next_in_line(conn, waba_id)
                 if started:
                     await repository.update(conn, started, self.clock.now(), state="obo")
-        if started:
-            await self.advance(started)
 
 
     async def on_timer(self, migration_id: uuid.UUID, kind: str) -> None:

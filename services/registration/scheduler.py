@@ -1,9 +1,11 @@
-"""The saga's clockwork: fires due timers, starts the next number of each WABA, resumes sagas after a restart."""
+"""The saga's clockwork: starts the next number of each WABA, fires due timers, and advances every runnable saga
+(new ones, and those a crash left mid-way), several migrations at a time."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable
 
 from services.registration import repository
 from services.registration.saga import Registration
@@ -13,19 +15,29 @@ RUNNABLE = "state NOT IN ('queued', 'awaiting_obo', 'awaiting_code', 'awaiting_s
            "'completed', 'failed')"
 
 
-async def tick(reg: Registration) -> None:
-    for timer in await repository.due_timers(reg.pool, reg.clock.now()):
-        await reg.on_timer(timer["migration_id"], timer["kind"])
+async def tick(reg: Registration, concurrency: int = 8) -> None:
+    """Different migrations advance side by side (each under its own lock); one migration never twice at once."""
+    gate = asyncio.Semaphore(concurrency)
+
+    async def guarded(work: Awaitable[None]) -> None:
+        async with gate:
+            try:
+                await work
+            except Exception as error:  # one saga's trouble must not stop the others
+                log.warning("saga work failed, will be retried", extra={"error": repr(error)})
+
     for waba_id in await repository.wabas_with_queue(reg.pool):
         await reg.start_next_in_line(waba_id)
-    for row in await reg.pool.fetch(f"SELECT migration_id FROM sagas WHERE {RUNNABLE}"):
-        await reg.advance(row["migration_id"], wait=False)  # a saga left mid-way by a crash picks up here
+    timers = await repository.due_timers(reg.pool, reg.clock.now(), limit=500)
+    runnable = await reg.pool.fetch(f"SELECT migration_id FROM sagas WHERE {RUNNABLE} LIMIT 500")
+    await asyncio.gather(*(guarded(reg.on_timer(t["migration_id"], t["kind"])) for t in timers),
+                         *(guarded(reg.advance(r["migration_id"], wait=False)) for r in runnable))
 
 
-async def run(reg: Registration, every: float) -> None:
+async def run(reg: Registration, every: float, concurrency: int = 8) -> None:
     while True:
         try:
-            await tick(reg)
+            await tick(reg, concurrency)
         except Exception as error:  # Meta or PostgreSQL away: nothing is lost, the next tick tries again
             log.warning("scheduler tick failed", extra={"error": repr(error)})
         await asyncio.sleep(every)

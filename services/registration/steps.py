@@ -68,7 +68,8 @@ async def obo_send(saga: SagaRow, ctx: Context) -> Outcome:
     request_id = await ctx.api.send_obo_request(saga.destination_waba_id, saga.business_id)
     requested = event(ev.OboRequested, saga, ctx.now, obo_request_id=request_id,
                       destination_waba_id=saga.destination_waba_id)
-    return Outcome("awaiting_obo", {"obo_request_id": request_id}, [requested], domain.obo_timers(ctx.now, ctx.limits))
+    timers = {**domain.obo_timers(ctx.now, ctx.limits), "obo_poll": ctx.now}  # first look right away
+    return Outcome("awaiting_obo", {"obo_request_id": request_id}, [requested], timers)
 
 
 async def add_number_check(saga: SagaRow, ctx: Context, unsettled: bool) -> Outcome | None:
