@@ -50,10 +50,9 @@ async def enter_codes(api: httpx.AsyncClient, local: stack.LocalStack, stop: asy
     """The customers: whoever is asked for a code types the one their phone shows."""
     while not stop.is_set():
         page = (await api.get("/v1/migrations", params={"state": "awaiting_code", "limit": 200})).json()
-        for m in page["data"]:
-            sms = local.world.codes.get(m["detail"].get("phone_number_id", ""))
-            if sms:
-                await api.post(f"/v1/migrations/{m['id']}/verification-code", json={"code": sms.value})
+        typed = [(m["id"], local.world.codes.get(m["detail"].get("phone_number_id", ""))) for m in page["data"]]
+        await asyncio.gather(*(api.post(f"/v1/migrations/{mid}/verification-code", json={"code": sms.value})
+                               for mid, sms in typed if sms))
         await asyncio.sleep(0.05)
 
 

@@ -49,8 +49,7 @@ async def submit_code(reg: Registration, migration_id: uuid.UUID, partner_id: st
         verified = steps.event(ev.PhoneNumberVerified, saga, ctx.now, phone_number_id=saga.phone_number_id)
         await reg.apply(saga, "verify_code", steps.Outcome(domain.after(saga.flow, "awaiting_code"), {"wrong_codes": 0},
                                                           [verified], clear=("code_escalation",)))
-        await reg.advance_locked(migration_id)
-    return CodeAnswer("verified", "Code accepted; the number is being registered.")
+    return CodeAnswer("verified", "Code accepted; the number is being registered.")  # the scheduler goes on
 
 
 async def _wrong(reg: Registration, saga: repository.SagaRow, ctx: steps.Context) -> CodeAnswer:
@@ -70,7 +69,7 @@ async def resend_code(reg: Registration, migration_id: uuid.UUID, partner_id: st
             return saga
         async with reg.pool.acquire() as conn:
             await repository.update(conn, migration_id, reg.clock.now(), state="request_code", code_method=method)
-        await reg.advance_locked(migration_id)
+        await reg.advance_locked(migration_id)  # the customer is waiting for this SMS: send it now
     return CodeAnswer("code_requested", f"A new code is on its way by {method}.")
 
 

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
+import asyncpg
 from pydantic import Field, SecretStr
 
 from services.registration import domain, scheduler
@@ -55,9 +56,10 @@ async def wire(runtime: Runtime) -> AsyncIterator[Wired]:
     assert isinstance(s, RegistrationSettings)
     graph = GraphClient.from_settings(s)
     api, saga_limits = MetaRegistrationApi(graph), limits(s)
+    lock_pool = await asyncpg.create_pool(s.database_url, min_size=1, max_size=s.saga_concurrency + 16)
     reg = Registration(runtime.pool, lambda now: Context(api, now, saga_limits, s.bsp_business_id, s.app_id,
                                                          s.waba_currency),
-                       runtime.clock, Cipher(s.secrets_key.get_secret_value()))
+                       runtime.clock, Cipher(s.secrets_key.get_secret_value()), lock_pool)
     handlers = RegistrationHandlers(reg)
 
     async def run_scheduler() -> None:
@@ -68,6 +70,7 @@ async def wire(runtime: Runtime) -> AsyncIterator[Wired]:
                     create_api(reg, s.internal_token.get_secret_value()), (run_scheduler,))
     finally:
         await graph.aclose()
+        await lock_pool.close()
 
 
 SPEC = ServiceSpec(

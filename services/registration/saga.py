@@ -34,10 +34,11 @@ class Registration:
     ctx_factory: steps.ContextFactory
     clock: Clock
     cipher: Cipher
+    lock_pool: asyncpg.Pool | None = None  # its own connections: a lock holder must never starve the work pool
 
     @contextlib.asynccontextmanager
     async def locked(self, migration_id: uuid.UUID, wait: bool = True) -> AsyncIterator[bool]:
-        async with self.pool.acquire() as conn:
+        async with (self.lock_pool or self.pool).acquire() as conn:
             key = f"saga:{migration_id}"
             if wait:
                 await conn.execute("SELECT pg_advisory_lock(hashtext($1))", key)
