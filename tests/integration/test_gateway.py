@@ -83,6 +83,6 @@ async def test_eligible_request_reaches_the_timeline_through_kafka(gateway_stack
             timeline = (await api.get(f"{created['url']}/timeline")).json()
     finally:
         assert precheck.terminate() == 0
-    assert migration["state"] == "eligible" and "Message-on-Behalf" in migration["next_action"]
+    assert migration["state"] == "eligible" and "turn" in migration["next_action"]
     assert [e["type"] for e in timeline["events"]] == ["MigrationRequested", "NumberEligible"]
     assert timeline["events"][0]["occurred_at"] <= timeline["events"][1]["occurred_at"]
