@@ -99,9 +99,16 @@ def _status_value(world: World, number_id: str, seq: int, statuses: list[str]) -
     wamid = f"wamid.sandbox.{number_id}.{seq}"
     return {"messaging_product": "whatsapp",
             "metadata": {"display_phone_number": number.e164_digits, "phone_number_id": number_id},
-            "statuses": [{"id": wamid, "status": status, "timestamp": str(sent_at + offset),
-                          "recipient_id": f"49151{seq:07d}",
-                          "conversation": {"id": f"conv.{number_id}.{seq}", "origin": {"type": category}},
-                          "pricing": {"billable": True, "pricing_model": "PMP", "category": category,
-                                      "type": "regular"}}
+            "statuses": [_status(wamid, status, sent_at + offset, seq, number_id, category)
                          for offset, status in enumerate(statuses)]}
+
+
+def _status(wamid: str, status: str, at: int, seq: int, number_id: str, category: str) -> dict[str, Any]:
+    entry: dict[str, Any] = {"id": wamid, "status": status, "timestamp": str(at), "recipient_id": f"49151{seq:07d}"}
+    if status == "failed":  # failures carry Meta's error and no pricing
+        entry["errors"] = [{"code": 131026, "title": "Message undeliverable", "message": "Message undeliverable",
+                            "error_data": {"details": "The recipient cannot receive this message."}}]
+        return entry
+    entry["conversation"] = {"id": f"conv.{number_id}.{seq}", "origin": {"type": category}}
+    entry["pricing"] = {"billable": True, "pricing_model": "PMP", "category": category, "type": "regular"}
+    return entry

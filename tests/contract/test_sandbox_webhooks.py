@@ -99,6 +99,7 @@ async def test_traffic_generator_emits_message_statuses_with_pricing():
         for s in c["value"]["statuses"]
     ]
     assert len(statuses) == 60  # 20 messages x sent, delivered, read
+    assert all("errors" not in s for s in statuses)
     assert {s["status"] for s in statuses} == {"sent", "delivered", "read"}
     assert all(s["pricing"]["pricing_model"] == "PMP" and s["timestamp"].isdigit() for s in statuses)
     assert all(verify(body, header) for body, header in received)
@@ -123,3 +124,17 @@ def test_numport_sandbox_runs_standalone():
     finally:
         process.terminate()
         process.wait(10)
+
+
+async def test_failed_statuses_carry_the_error_and_no_pricing():
+    async with signing_sandbox("eligible") as (admin, received):
+        run = (await admin.post("/_sandbox/traffic", json={"phone_number_ids": ["500000000000001"], "rate": 100,
+                                                            "count": 2, "statuses": ["sent", "failed"]})).json()["id"]
+        for _ in range(100):
+            if (await admin.get(f"/_sandbox/traffic/{run}")).json()["done"]:
+                break
+            await asyncio.sleep(0.05)
+    statuses = [s for body, _ in received for e in json.loads(body)["entry"] for c in e["changes"]
+                for s in c["value"]["statuses"]]
+    failed = [s for s in statuses if s["status"] == "failed"]
+    assert len(failed) == 2 and all(s["errors"][0]["code"] == 131026 and "pricing" not in s for s in failed)
