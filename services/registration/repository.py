@@ -77,9 +77,18 @@ async def next_in_line(conn: asyncpg.Connection, waba_id: str) -> uuid.UUID | No
                                "ORDER BY created_at, migration_id LIMIT 1", waba_id)
 
 
-async def wabas_with_queue(conn: asyncpg.Connection | asyncpg.Pool) -> list[str]:
-    return [r["destination_waba_id"] for r in
-            await conn.fetch("SELECT DISTINCT destination_waba_id FROM sagas WHERE state = 'queued'")]
+async def start_free_wabas(conn: asyncpg.Connection | asyncpg.Pool, now: datetime) -> int:
+    """domain.may_start for every WABA at once: the oldest queued saga of each WABA with no active saga starts.
+
+    Re-checking `state = 'queued'` under the row lock keeps two replicas from starting one saga twice.
+    """
+    result = await conn.execute(
+        "UPDATE sagas s SET state = 'obo', updated_at = $1 WHERE s.state = 'queued' AND s.migration_id IN ("
+        " SELECT DISTINCT ON (q.destination_waba_id) q.migration_id FROM sagas q WHERE q.state = 'queued'"
+        " AND NOT EXISTS (SELECT 1 FROM sagas a WHERE a.destination_waba_id = q.destination_waba_id"
+        "  AND a.state NOT IN ('queued', 'completed', 'failed'))"
+        " ORDER BY q.destination_waba_id, q.created_at, q.migration_id)", now)
+    return int(result.split()[-1])
 
 
 async def open_attempt(conn: asyncpg.Connection, migration_id: uuid.UUID, step: str) -> tuple[int, bool]:

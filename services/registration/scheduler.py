@@ -26,8 +26,7 @@ async def tick(reg: Registration, concurrency: int = 8) -> None:
             except Exception as error:  # one saga's trouble must not stop the others
                 log.warning("saga work failed, will be retried", extra={"error": repr(error)})
 
-    for waba_id in await repository.wabas_with_queue(reg.pool):
-        await reg.start_next_in_line(waba_id)
+    await repository.start_free_wabas(reg.pool, reg.clock.now())
     timers = await repository.due_timers(reg.pool, reg.clock.now(), limit=500)
     runnable = await reg.pool.fetch(f"SELECT migration_id FROM sagas WHERE {RUNNABLE} LIMIT 500")
     await asyncio.gather(*(guarded(reg.on_timer(t["migration_id"], t["kind"])) for t in timers),
