@@ -18,6 +18,7 @@ from sandbox.app import create_app
 from sandbox.faults import Faults
 from sandbox.state import World, read_scenario
 from sandbox.webhooks import Webhooks
+from services.gateway.partners import create_partners_at
 from shared.secrets import new_encryption_key
 
 SERVICES = ("precheck", "registration", "gateway")  # registration first: the gateway needs its address
@@ -60,18 +61,6 @@ def _port_or_free(preferred: int) -> int | None:
         return preferred if probe.connect_ex(("127.0.0.1", preferred)) != 0 else None
 
 
-async def _partner_key(database_url: str, partner_id: str) -> str:
-    from services.gateway.main import SPEC
-    from services.gateway.partners import create_partner
-    from shared import db
-
-    pool = await db.open_pool(database_url, SPEC.name, SPEC.migrations, 2)
-    try:
-        return await create_partner(pool, partner_id, partner_id.title())
-    finally:
-        await pool.close()
-
-
 @contextlib.contextmanager
 def running(scenario: str | dict = "demo", gateway_port: int = 8080, sandbox_port: int = 8099,
             **service_settings: str) -> Iterator[LocalStack]:
@@ -90,7 +79,7 @@ def running(scenario: str | dict = "demo", gateway_port: int = 8080, sandbox_por
                     stack.services[name] = ServiceProcess(name, stack.service_env(), port).start()
                 for process in stack.services.values():
                     process.wait_ready()
-                stack.api_key = asyncio.run(_partner_key(local.database_url, "local-partner"))
+                stack.api_key = asyncio.run(create_partners_at(local.database_url, "local-partner"))[0]
                 yield stack
             finally:
                 for process in stack.services.values():

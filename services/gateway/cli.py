@@ -211,9 +211,7 @@ def api_key_once(migration_id: str, api_url: str = API_URL, api_key: str = API_K
 @partner.command()
 def create(partner_id: str, name: str = typer.Option(..., help="Display name of the partner.")) -> None:
     """Create a partner and print its API key (shown once; only its hash is stored)."""
-    from services.gateway.main import SPEC
-    from services.gateway.partners import create_partner
-    from shared import db
+    from services.gateway.partners import create_partners_at
     from shared.settings import ServiceSettings, load
 
     class DatabaseOnly(ServiceSettings):
@@ -222,11 +220,7 @@ def create(partner_id: str, name: str = typer.Option(..., help="Display name of 
     settings = load(DatabaseOnly)
 
     async def run() -> str:
-        pool = await db.open_pool(settings.database_url, SPEC.name, SPEC.migrations, 2)
-        try:
-            return await create_partner(pool, partner_id, name)
-        finally:
-            await pool.close()
+        return (await create_partners_at(settings.database_url, partner_id, names={partner_id: name}))[0]
 
     try:
         key = asyncio.run(run())

@@ -19,3 +19,17 @@ async def create_partner(pool: asyncpg.Pool, partner_id: str, name: str) -> str:
     async with pool.acquire() as conn, conn.transaction():
         await repository.add_partner(conn, partner_id, name, digest, prefix)
     return key
+
+
+async def create_partners_at(database_url: str, *partner_ids: str, names: dict[str, str] | None = None) -> list[str]:
+    """Keys for new partners, straight against the database (CLI, local stack, tests): migrations applied first."""
+    from pathlib import Path
+
+    from shared import db
+
+    pool = await db.open_pool(database_url, "gateway", Path(__file__).with_name("migrations"), 2)
+    try:
+        return [await create_partner(pool, p, (names or {}).get(p) or p.replace("-", " ").title())
+                for p in partner_ids]
+    finally:
+        await pool.close()

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import httpx
 
 from deploy.local.processes import NUMPORT, ServiceProcess
+from services.gateway.partners import create_partners_at
 
 
 @dataclass
@@ -34,15 +35,7 @@ def create_partner_with_cli(env: dict[str, str], partner_id: str) -> str:
 
 
 async def start_gateway(env: dict[str, str]) -> Stack:
-    from services.gateway.main import SPEC
-    from services.gateway.partners import create_partner
-    from shared import db
-
-    pool = await db.open_pool(env["NUMPORT_DATABASE_URL"], SPEC.name, SPEC.migrations, 2)
-    try:
-        key_a, key_b = [await create_partner(pool, p, p.title()) for p in ("partner-a", "partner-b")]
-    finally:
-        await pool.close()
+    key_a, key_b = await create_partners_at(env["NUMPORT_DATABASE_URL"], "partner-a", "partner-b")
     gateway = ServiceProcess("gateway", env).start()
     gateway.wait_ready()
     return Stack(gateway, key_a, key_b)
@@ -86,15 +79,7 @@ class Services:
 
 
 async def start_services(env: dict[str, str], clock_file: str, **registration_env: str) -> Services:
-    from services.gateway.main import SPEC
-    from services.gateway.partners import create_partner
-    from shared import db
-
-    pool = await db.open_pool(env["NUMPORT_DATABASE_URL"], SPEC.name, SPEC.migrations, 2)
-    try:
-        key = await create_partner(pool, "partner-a", "Partner A")
-    finally:
-        await pool.close()
+    [key] = await create_partners_at(env["NUMPORT_DATABASE_URL"], "partner-a")
     env = {**env, "NUMPORT_CLOCK_OFFSET_FILE": clock_file}
     registration = ServiceProcess("registration", {**env, **registration_env}).start()
     gateway = ServiceProcess("gateway", {**env, "NUMPORT_REGISTRATION_URL": f"http://127.0.0.1:{registration.port}"})
