@@ -64,4 +64,7 @@ async def test_saga_survives_sigkill_at_each_step_boundary(failpoint, service_en
     assert eligible_world.succeeded("POST", "/in_progress_onbehalf_request") == 1
     records = await kafka.read(service_env["NUMPORT_KAFKA_BOOTSTRAP"], topics.REGISTRATION_EVENTS.name, settle=0.5,
                                until=lambda rs: any(parse_event(r.value).type == "MigrationCompleted" for r in rs))
-    assert [parse_event(r.value).type for r in records].count("PhoneRegistered") == 1
+    # The relay may resend a row if the kill lands between its send and its mark (at least once on the wire);
+    # consumers deduplicate by event id, so what any downstream consumer sees is the distinct ids.
+    registered = {e.event_id for e in map(parse_event, (r.value for r in records)) if e.type == "PhoneRegistered"}
+    assert len(registered) == 1
