@@ -114,8 +114,10 @@ def website_live(req: MigrationRequested, f: Facts) -> Blocker | None | object:
     if f.website_live is None:
         return NOT_APPLICABLE
     if not f.website_live:
-        return Blocker("WEBSITE_DOWN", "customer", f"The business website {req.website} did not answer.",
-                       "Bring the site back up, or correct the URL under Business Info in Business Manager.")
+        # Only "not reachable": the reason (a refused address, a status) would tell a prober what is inside.
+        return Blocker("WEBSITE_DOWN", "customer", "The business website is not reachable.",
+                       "Make the site reachable from the internet, or correct the URL under Business Info in "
+                       "Business Manager.")
     return None
 
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-import httpx
-
 from services.precheck.domain import Facts
+from services.precheck.website import WebsiteProbe
 from shared.events import MigrationRequested
 from shared.graph import GraphClient
 from shared.phone import same_line, to_e164
@@ -18,8 +17,8 @@ WABA_FIELDS = ["id", "account_review_status", "ownership_type", "owner_business_
 
 
 class MetaGraphFacts:
-    def __init__(self, graph: GraphClient, website_timeout: float = 3.0) -> None:
-        self.graph, self.website_timeout = graph, website_timeout
+    def __init__(self, graph: GraphClient, website_timeout: float = 3.0, allow_loopback_websites: bool = False) -> None:
+        self.graph, self.website = graph, WebsiteProbe(website_timeout, allow_loopback_websites)
 
     async def _find_number(self, waba_id: str | None, phone: str) -> dict | None:
         if not waba_id:
@@ -32,13 +31,7 @@ class MetaGraphFacts:
         return None
 
     async def website_live(self, url: str | None) -> bool | None:
-        if not url:
-            return None
-        try:
-            async with httpx.AsyncClient(timeout=self.website_timeout, follow_redirects=True) as http:
-                return (await http.get(url)).status_code < 400
-        except (httpx.HTTPError, httpx.InvalidURL, ValueError):  # unreachable, or not a URL one can reach
-            return False
+        return await self.website.reachable(url) if url else None
 
     async def gather(self, req: MigrationRequested) -> Facts:
         business, waba, number, in_destination, apps, website = await asyncio.gather(
