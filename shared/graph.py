@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -81,16 +82,30 @@ def parse_error(response: httpx.Response) -> GraphError:
 class GraphClient:
     def __init__(self, base_url: str, version: str, token: str, *, timeout: float = 10.0, max_attempts: int = 5,
                  backoff: float = 0.5, max_backoff: float = 30.0, transport: httpx.AsyncBaseTransport | None = None,
-                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+                 clock: Callable[[], float] = time.monotonic, settle_margin: float = 5.0) -> None:
         self._http = httpx.AsyncClient(base_url=f"{base_url.rstrip('/')}/{version}", timeout=timeout,
                                        headers={"Authorization": f"Bearer {token}"}, transport=transport)
         self.max_attempts, self.backoff, self.max_backoff, self._sleep = max_attempts, backoff, max_backoff, sleep
+        self.timeout, self._clock, self.settle_margin = timeout, clock, settle_margin
+
+    @property
+    def write_budget(self) -> float:
+        """Seconds within which a write's last attempt starts; throttled writes stop retrying past it."""
+        return 2 * self.timeout
+
+    @property
+    def outcome_window(self) -> float:
+        """How long after a write was first sent Meta may still act on it: the budget, one more timeout for the
+        last attempt to be answered, and a margin for Meta's own processing and our clock."""
+        return self.write_budget + self.timeout + self.settle_margin
 
     @classmethod
     def from_settings(cls, settings: Any) -> GraphClient:
         """The client every service builds from its GraphSettings."""
         return cls(settings.graph_base_url, settings.graph_api_version, settings.graph_token.get_secret_value(),
-                   timeout=settings.graph_timeout_seconds, max_attempts=settings.graph_max_attempts)
+                   timeout=settings.graph_timeout_seconds, max_attempts=settings.graph_max_attempts,
+                   settle_margin=settings.graph_settle_margin_seconds)
 
     async def aclose(self) -> None:
         await self._http.aclose()
@@ -107,7 +122,7 @@ class GraphClient:
 
     async def _call(self, method: str, path: str, *, idempotent: bool, attempts: int | None = None,
                     **kwargs: Any) -> dict[str, Any]:
-        limit = attempts or self.max_attempts
+        limit, started = attempts or self.max_attempts, self._clock()
         for attempt in range(1, limit + 1):
             try:
                 response = await self._http.request(method, path, **kwargs)
@@ -132,10 +147,10 @@ class GraphClient:
                 if not idempotent and not error.throttled:
                     GRAPH_REQUESTS.labels(method, "unknown").inc()
                     raise GraphOutcomeUnknown(f"{method} {path}: {error}") from error
-            if attempt == limit:
-                raise error
-            GRAPH_REQUESTS.labels(method, "retried").inc()
             delay = retry_after if retry_after is not None else self._backoff(attempt)
+            if attempt == limit or (not idempotent and self._clock() - started + delay > self.write_budget):
+                raise error  # a write must settle inside its outcome window, or a restart could not reason about it
+            GRAPH_REQUESTS.labels(method, "retried").inc()
             log.warning("Graph call will be retried", extra={"method": method, "path": path, "attempt": attempt,
                                                               "delay": round(delay, 3), "error": str(error)})
             await self._sleep(delay)

@@ -41,6 +41,8 @@ class GraphSettings(BaseSettings):
     graph_token: SecretStr = Field(description="System-user access token; never logged.")
     graph_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
     graph_max_attempts: int = Field(default=5, ge=1, le=20)
+    graph_settle_margin_seconds: float = Field(default=5.0, ge=0, le=600, description=(
+        "Added to a write's timeouts before an unanswered write is settled by reading Meta's state."))
 
 
 def _describe(error: ValidationError, model: type[BaseSettings]) -> str:

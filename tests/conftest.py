@@ -63,7 +63,8 @@ def service_env(clean: local_infra.Infra, sandbox_server: ThreadedServer) -> dic
                         NUMPORT_GRAPH_TOKEN="sandbox-token-not-a-secret", NUMPORT_CONSUMER_BACKOFF_SECONDS="0.05",
                         NUMPORT_CONSUMER_GROUP_PREFIX=f"test-{uuid.uuid4().hex[:12]}",
                         NUMPORT_OBO_POLL_SECONDS="0.2", NUMPORT_SCHEDULER_TICK_SECONDS="0.1",
-                        NUMPORT_GRAPH_MAX_ATTEMPTS="4")
+                        NUMPORT_GRAPH_MAX_ATTEMPTS="4", NUMPORT_GRAPH_TIMEOUT_SECONDS="2",
+                        NUMPORT_GRAPH_SETTLE_MARGIN_SECONDS="1")
 
 
 @pytest.fixture

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from services.registration import domain, repository, steps
 from services.registration.saga import Registration
 from shared import events as ev
-from shared.graph import GraphPermanentError, GraphTransientError
+from shared.errors import TransientError
+from shared.graph import GraphPermanentError
 
 
 @dataclass(frozen=True)
@@ -30,25 +31,33 @@ async def waiting_for_code(reg: Registration, migration_id: uuid.UUID,
 
 
 async def submit_code(reg: Registration, migration_id: uuid.UUID, partner_id: str, code: str) -> CodeAnswer:
+    """Verify the customer's code with Meta. An entry whose answer we lost (a crash, a timeout) may have been
+    accepted: Meta's number state decides, so a correct code is never counted wrong because Meta consumed it."""
     async with reg.locked(migration_id):
         saga = await waiting_for_code(reg, migration_id, partner_id)
         if isinstance(saga, CodeAnswer):
             return saga
-        verdict = domain.code_entry(saga.wrong_codes, reg.ctx_factory(reg.clock.now()).limits)
-        if not verdict.accept_entry:
-            return CodeAnswer("new_code_needed", "Too many wrong entries for this code; request a new code.")
         ctx = reg.ctx_factory(reg.clock.now())
-        try:
-            await ctx.api.verify_code(saga.phone_number_id or "", code)
-        except GraphPermanentError:
-            return await _wrong(reg, saga, ctx)
-        except GraphTransientError as error:
-            if error.code == 4:  # Meta's own lockout after too many tries
-                return CodeAnswer("new_code_needed", "Meta locked this code after too many tries; request a new one.")
-            raise
-        verified = steps.event(ev.PhoneNumberVerified, saga, ctx.now, phone_number_id=saga.phone_number_id)
-        await reg.apply(saga, "verify_code", steps.Outcome(domain.after(saga.flow, "awaiting_code"), {"wrong_codes": 0},
-                                                          [verified], clear=("code_escalation",)))
+        number_id = saga.phone_number_id or ""
+        if (earlier := await reg.entry_in_flight(saga, ctx)) is not None:
+            if not await ctx.api.code_verified(number_id):
+                raise earlier  # Meta may still accept the earlier entry: answer "busy", never count this one
+        elif not domain.code_entry(saga.wrong_codes, ctx.limits).accept_entry:
+            return CodeAnswer("new_code_needed", "Too many wrong entries for this code; request a new code.")
+        else:
+            await reg.record_sent(saga, "verify_code", 0, ctx)
+            try:
+                await ctx.api.verify_code(number_id, code)
+            except GraphPermanentError:
+                if not await ctx.api.code_verified(number_id):
+                    return await _wrong(reg, saga, ctx)
+            except TransientError as error:
+                if getattr(error, "code", None) == 4:  # Meta's own lockout after too many tries
+                    return CodeAnswer("new_code_needed", "Meta locked this code after too many tries; request a "
+                                                         "new one.")
+                if not await ctx.api.code_verified(number_id):
+                    raise  # Meta is busy; the attempt stays open and the verify_check timer settles it
+        await reg.apply(saga, "verify_code", steps.code_verified(saga, ctx))
     return CodeAnswer("verified", "Code accepted; the number is being registered.")  # the scheduler goes on
 
 
@@ -57,7 +66,8 @@ async def _wrong(reg: Registration, saga: repository.SagaRow, ctx: steps.Context
     left = domain.code_entry(wrong, ctx.limits).attempts_left
     rejected = steps.event(ev.VerificationCodeRejected, saga, ctx.now, code_attempt=max(1, saga.code_requests),
                            wrong_attempts=wrong, attempts_left=left)
-    await reg.apply(saga, "verify_code", steps.Outcome(saga.state, {"wrong_codes": wrong}, [rejected]))
+    await reg.apply(saga, "verify_code", steps.Outcome(saga.state, {"wrong_codes": wrong}, [rejected],
+                                                       clear=("verify_check",)))
     hint = f"{left} more {'try' if left == 1 else 'tries'} for this code." if left else "Request a new code."
     return CodeAnswer("wrong_code", f"That code is not the one Meta sent. {hint}", left)
 

@@ -33,6 +33,15 @@ class Limits:
     setup_escalation: timedelta = timedelta(hours=1)
     setup_poll: timedelta = timedelta(minutes=1)
     wrong_codes_per_code: int = 3
+    write_outcome_window: timedelta = timedelta(seconds=35)  # how long Meta may still act on a write we sent
+
+
+def still_in_flight(sent_at: datetime, now: datetime, limits: Limits) -> timedelta | None:
+    """A write sent but never answered may still be applied by Meta until its outcome window has passed; reading
+    Meta's state earlier could show "not done" for a write that is about to land, and sending again would repeat it.
+    Returns how long to wait, or None once the state Meta shows can be trusted."""
+    remaining = sent_at + limits.write_outcome_window - now
+    return remaining if remaining > timedelta(0) else None
 
 
 def queues(flow: str) -> bool:
@@ -94,13 +103,17 @@ def obo_timers(now: datetime, limits: Limits) -> dict[str, datetime]:
             "obo_expiry": now + limits.obo_expiry}
 
 
+INFRASTRUCTURE = {"CLOUD_API": "Cloud API", "ON_PREMISE": "On-Premises"}
+
+
 def support_ticket(*, current_bsp: str, business_verified: bool, platform: str, number_status: str,
                    waba_id: str, business_id: str, phone_number: str) -> dict[str, str]:
-    """Exactly what a BSP onboarding team asks for (Sinch's ticket list), plus the number itself."""
+    """Exactly what a BSP onboarding team asks for (Sinch's ticket list), plus the number itself; `platform` and
+    `number_status` are Meta's live answer, never what the partner declared."""
     return {
         "current_bsp": current_bsp,
         "business_verified": "yes" if business_verified else "no",
-        "infrastructure": "Cloud API" if platform == "CLOUD_API" else "On-Premises",
+        "infrastructure": INFRASTRUCTURE.get(platform, f"unknown (Meta reports {platform or 'nothing'})"),
         "number_status": number_status,
         "waba_id": waba_id,
         "business_manager_id": business_id,

@@ -41,8 +41,9 @@ class RegistrationSettings(ServiceSettings, GraphSettings):
     saga_concurrency: int = Field(default=8, ge=1, le=64, description="Migrations advanced side by side.")
 
 
-def limits(s: RegistrationSettings) -> domain.Limits:
-    return domain.Limits(obo_poll=timedelta(seconds=s.obo_poll_seconds),
+def limits(s: RegistrationSettings, graph: GraphClient) -> domain.Limits:
+    return domain.Limits(write_outcome_window=timedelta(seconds=graph.outcome_window),
+                         obo_poll=timedelta(seconds=s.obo_poll_seconds),
                          obo_reminder=timedelta(seconds=s.obo_reminder_seconds),
                          obo_expiry=timedelta(seconds=s.obo_expiry_seconds),
                          code_escalation=timedelta(seconds=s.code_escalation_seconds),
@@ -55,7 +56,7 @@ async def wire(runtime: Runtime) -> AsyncIterator[Wired]:
     s = runtime.settings
     assert isinstance(s, RegistrationSettings)
     graph = GraphClient.from_settings(s)
-    api, saga_limits = MetaRegistrationApi(graph), limits(s)
+    api, saga_limits = MetaRegistrationApi(graph), limits(s, graph)
     lock_pool = await asyncpg.create_pool(s.database_url, min_size=1, max_size=s.saga_concurrency + 16)
     reg = Registration(runtime.pool, lambda now: Context(api, now, saga_limits, s.bsp_business_id, s.app_id,
                                                          s.waba_currency),

@@ -62,6 +62,10 @@ class MetaRegistrationApi:
     async def verify_code(self, number_id: str, code: str) -> None:
         await self.graph.post(f"/{number_id}/verify_code", {"code": code}, attempts=1)
 
+    async def code_verified(self, number_id: str) -> bool:
+        """Whether Meta already accepted an ownership code for the number (an entry we lost track of)."""
+        return (await self.number(number_id)).get("code_verification_status") == "VERIFIED"
+
     async def register(self, number_id: str, pin: str) -> None:
         await self.graph.post(f"/{number_id}/register", {"messaging_product": "whatsapp", "pin": pin})
 
@@ -82,4 +86,4 @@ class MetaRegistrationApi:
         return {(a.get("whatsapp_business_api_data") or a).get("id") for a in listing.get("data", [])}
 
     async def subscribe(self, waba_id: str) -> None:
-        await self.graph.post(f"/{waba_id}/subscribed_apps", {}, idempotent=True)
+        await self.graph.post(f"/{waba_id}/subscribed_apps", {})  # once: a lost answer is settled by reading

@@ -91,13 +91,13 @@ async def start_free_wabas(conn: asyncpg.Connection | asyncpg.Pool, now: datetim
     return int(result.split()[-1])
 
 
-async def open_attempt(conn: asyncpg.Connection, migration_id: uuid.UUID, step: str) -> tuple[int, bool]:
-    """(attempt number, whether an earlier attempt was sent and never settled: Meta may have acted on it)."""
-    last = await conn.fetchrow("SELECT attempt, settled_at FROM step_attempts WHERE migration_id = $1 AND step = $2 "
-                               "ORDER BY attempt DESC LIMIT 1", migration_id, step)
-    if last is None:
-        return 1, False
-    return last["attempt"] + 1, last["settled_at"] is None
+async def open_attempt(conn: asyncpg.Connection | asyncpg.Pool, migration_id: uuid.UUID,
+                       step: str) -> tuple[int, datetime | None]:
+    """(attempt number, when the latest attempt still unsettled was sent: Meta may have acted on it, or may still
+    be acting on it; None when every earlier attempt settled)."""
+    row = await conn.fetchrow("SELECT max(attempt) AS last, max(sent_at) FILTER (WHERE settled_at IS NULL) AS open "
+                              "FROM step_attempts WHERE migration_id = $1 AND step = $2", migration_id, step)
+    return (row["last"] or 0) + 1, row["open"]
 
 
 async def record_sent(conn: asyncpg.Connection, migration_id: uuid.UUID, step: str, attempt: int,

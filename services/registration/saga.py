@@ -28,6 +28,10 @@ from shared.secrets import Cipher, new_api_key
 log = logging.getLogger("numport.registration")
 
 
+class WriteInFlight(TransientError):
+    """An earlier attempt of this step was sent and never answered; wait out its window before reading Meta."""
+
+
 @dataclass
 class Registration:
     pool: asyncpg.Pool
@@ -77,10 +81,11 @@ class Registration:
         step, ctx = saga.state, self.ctx_factory(self.clock.now())
         if step == "api_key":
             return await self.issue_api_key(saga)
-        async with self.pool.acquire() as conn, conn.transaction():
-            attempt, unsettled = await repository.open_attempt(conn, saga.migration_id, step)
+        attempt, in_flight_since = await repository.open_attempt(self.pool, saga.migration_id, step)
+        if in_flight_since and (wait := domain.still_in_flight(in_flight_since, ctx.now, ctx.limits)):
+            raise WriteInFlight(f"an earlier {step} may still be applied by Meta", retry_after=wait.total_seconds())
         check, send = (steps.register_check, None) if step == "register" else steps.GRAPH_STEPS[step]
-        outcome = await check(saga, ctx, unsettled)
+        outcome = await check(saga, ctx, in_flight_since is not None)
         if outcome is None:
             pin = await self.record_sent(saga, step, attempt, ctx)
             failpoints.hit(f"registration.before_send.{step}")
@@ -89,13 +94,26 @@ class Registration:
         await self.apply(saga, step, outcome)
 
     async def record_sent(self, saga: SagaRow, step: str, attempt: int, ctx: steps.Context) -> str:
-        """Commit the attempt (and for register the new PIN, encrypted) before Meta hears of it."""
+        """Commit the attempt (and for register the new PIN, encrypted) before Meta hears of it. A code entry also
+        gets a timer that settles it from Meta's state if its answer never comes (attempt 0: numbered here)."""
         pin = self.cipher.decrypt(saga.pin_ciphertext) if saga.pin_ciphertext else ctx.new_pin()
+        sent_at = self.clock.now()
         async with self.pool.acquire() as conn, conn.transaction():
-            await repository.record_sent(conn, saga.migration_id, step, attempt, ctx.now)
+            if step == "verify_code":
+                attempt, _ = await repository.open_attempt(conn, saga.migration_id, step)
+                await repository.set_timer(conn, saga.migration_id, "verify_check",
+                                           sent_at + ctx.limits.write_outcome_window)
+            await repository.record_sent(conn, saga.migration_id, step, attempt, sent_at)
             if step == "register" and not saga.pin_ciphertext:
                 await repository.update(conn, saga.migration_id, ctx.now, pin_ciphertext=self.cipher.encrypt(pin))
         return pin
+
+    async def entry_in_flight(self, saga: SagaRow, ctx: steps.Context) -> WriteInFlight | None:
+        """An earlier code entry Meta may still be acting on, as the error to answer with while it may."""
+        _, since = await repository.open_attempt(self.pool, saga.migration_id, "verify_code")
+        if since and (wait := domain.still_in_flight(since, ctx.now, ctx.limits)):
+            return WriteInFlight("Meta is still checking an earlier entry of the code", wait.total_seconds())
+        return None
 
     async def apply(self, saga: SagaRow, step: str, outcome: steps.Outcome) -> None:
         now = self.clock.now()
@@ -143,7 +161,8 @@ class Registration:
             if saga is None:
                 return
             if kind != "advance" and saga.state == timers.WAITS_FOR.get(kind):
-                await self.apply(saga, kind, await timers.HANDLERS[kind](saga, self.ctx_factory(self.clock.now())))
+                outcome = await timers.HANDLERS[kind](saga, self.ctx_factory(self.clock.now()))
+                await self.apply(saga, timers.SETTLES.get(kind, kind), outcome)
             else:
                 async with self.pool.acquire() as conn:
                     await repository.clear_timers(conn, migration_id, kind)

@@ -123,6 +123,12 @@ async def request_code_send(saga: SagaRow, ctx: Context) -> Outcome:
         return _code_requested(saga, ctx, "VOICE")
 
 
+def code_verified(saga: SagaRow, ctx: Context) -> Outcome:
+    verified = event(ev.PhoneNumberVerified, saga, ctx.now, phone_number_id=saga.phone_number_id)
+    return Outcome(domain.after(saga.flow, "awaiting_code"), {"wrong_codes": 0}, [verified],
+                   clear=("code_escalation", "verify_check"))
+
+
 async def register_check(saga: SagaRow, ctx: Context, unsettled: bool) -> Outcome | None:
     if not unsettled:
         return None

@@ -41,6 +41,13 @@ async def on_code_escalation(saga: SagaRow, ctx: steps.Context) -> steps.Outcome
     return await escalate(saga, ctx, "NO_CODE_WITHIN_1H", "code_escalation")
 
 
+async def on_verify_check(saga: SagaRow, ctx: steps.Context) -> steps.Outcome:
+    """A code entry whose answer never came (a crash, a lost answer): Meta's number state says if it went through."""
+    if await ctx.api.code_verified(saga.phone_number_id or ""):
+        return steps.code_verified(saga, ctx)
+    return steps.Outcome(saga.state)
+
+
 async def on_setup_poll(saga: SagaRow, ctx: steps.Context) -> steps.Outcome:
     if (await ctx.api.number(saga.phone_number_id or "")).get("status") == "CONNECTED":
         return steps.Outcome(domain.after(saga.flow, "register"), clear=("setup_poll", "setup_escalation"))
@@ -54,14 +61,23 @@ async def on_setup_escalation(saga: SagaRow, ctx: steps.Context) -> steps.Outcom
 async def escalate(saga: SagaRow, ctx: steps.Context, reason: str, timer: str) -> steps.Outcome:
     """Open a support ticket with what an onboarding team needs; the saga keeps waiting for the customer."""
     source_owner = await ctx.api.owner_of(saga.source_waba_id) if saga.source_waba_id else None
-    number = await ctx.api.number(saga.phone_number_id) if saga.phone_number_id else {}
+    number = await live_number(saga, ctx)
     ticket = domain.support_ticket(
         current_bsp=f"business:{source_owner or 'unknown'}", business_verified=await ctx.api.business_verified(
-            saga.business_id), platform="CLOUD_API" if saga.source == "bsp_cloud_api" else "ON_PREMISE",
+            saga.business_id), platform=str(number.get("platform_type") or ""),
         number_status=str(number.get("status", "unknown")), waba_id=saga.source_waba_id or "unknown",
         business_id=saga.business_id, phone_number=saga.phone_number)
     escalated = steps.event(ev.MigrationEscalated, saga, ctx.now, reason_code=reason, ticket=ticket)
     return steps.Outcome(saga.state, {"escalations": [*saga.escalations, reason]}, [escalated], clear=(timer,))
+
+
+async def live_number(saga: SagaRow, ctx: steps.Context) -> dict:
+    """The number as Meta shows it now: by its id once added to the destination, else in the source WABA."""
+    if saga.phone_number_id:
+        return await ctx.api.number(saga.phone_number_id)
+    if saga.source_waba_id:
+        return await ctx.api.number_in(saga.source_waba_id, saga.phone_number) or {}
+    return {}
 
 
 def failed(saga: SagaRow, ctx: steps.Context, step: str, reason: str, message: str) -> steps.Outcome:
@@ -69,9 +85,11 @@ def failed(saga: SagaRow, ctx: steps.Context, step: str, reason: str, message: s
     return steps.Outcome("failed", events=[event], clear=ALL_TIMERS)
 
 
-ALL_TIMERS = ("advance", *OBO_TIMERS, "code_escalation", "setup_poll", "setup_escalation")
+ALL_TIMERS = ("advance", *OBO_TIMERS, "code_escalation", "verify_check", "setup_poll", "setup_escalation")
 WAITS_FOR = {"obo_poll": "awaiting_obo", "obo_reminder": "awaiting_obo", "obo_expiry": "awaiting_obo",
-             "code_escalation": "awaiting_code", "setup_poll": "setting_up", "setup_escalation": "setting_up"}
+             "code_escalation": "awaiting_code", "verify_check": "awaiting_code", "setup_poll": "setting_up",
+             "setup_escalation": "setting_up"}
+SETTLES = {"verify_check": "verify_code"}  # the step attempt a timer's outcome settles
 HANDLERS = {"obo_poll": on_obo_poll, "obo_reminder": on_obo_reminder, "obo_expiry": on_obo_expiry,
-            "code_escalation": on_code_escalation, "setup_poll": on_setup_poll,
+            "code_escalation": on_code_escalation, "verify_check": on_verify_check, "setup_poll": on_setup_poll,
             "setup_escalation": on_setup_escalation}

@@ -42,12 +42,15 @@ async def test_no_code_within_an_hour_escalates_with_a_support_ticket(services, 
         await wait_for(api, migration_id, "awaiting_obo")
         accept_obo(eligible_world)
         await wait_for(api, migration_id, "awaiting_code")
+        # Meta's live answer, not the partner's declaration (bsp_cloud_api), fills the ticket
+        eligible_world.numbers["500000000000001"].platform_type = "ON_PREMISE"
+        eligible_world.numbers["500000000000001"].status = "FLAGGED"
         services.advance_clock(HOUR + 5)
         escalated = await wait_for(api, migration_id, "escalated")
     assert escalated["detail"]["reason_code"] == "NO_CODE_WITHIN_1H"
     assert escalated["detail"]["ticket"] == {
-        "current_bsp": "business:100000000000005", "business_verified": "yes", "infrastructure": "Cloud API",
-        "number_status": "CONNECTED", "waba_id": "200000000000001", "business_manager_id": "100000000000001",
+        "current_bsp": "business:100000000000005", "business_verified": "yes", "infrastructure": "On-Premises",
+        "number_status": "FLAGGED", "waba_id": "200000000000001", "business_manager_id": "100000000000001",
         "phone_number": "+5511987654321"}
 
 

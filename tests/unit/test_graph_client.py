@@ -105,3 +105,22 @@ async def test_token_never_appears_in_errors_or_logs(caplog):
 async def test_non_json_error_body_still_parses_as_transient_5xx():
     script = Script(httpx.Response(502, text="<html>bad gateway</html>"), httpx.Response(200, json={"id": "9"}))
     assert await client(script, []).get("/9") == {"id": "9"}
+
+
+async def test_a_throttled_write_stops_retrying_once_its_budget_is_spent():
+    """A write must settle inside its outcome window; retrying a throttled write past the budget would let a
+    restart read Meta's state while our last attempt is still on its way."""
+    now = [0.0]
+    script = Script(*(error(429, 80007, headers={"Retry-After": "15"}) for _ in range(5)))
+    sleeps: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+        now[0] += seconds
+
+    graph = GraphClient("https://graph.example", "v23.0", TOKEN, transport=httpx.MockTransport(script),
+                        sleep=sleep, clock=lambda: now[0], timeout=10, max_attempts=5)
+    with pytest.raises(GraphTransientError):
+        await graph.post("/1/register", {"pin": "123456"})
+    assert graph.write_budget == 20 and sleeps == [15.0]  # a second wait of 15 s would pass the 20 s budget
+    assert graph.outcome_window > graph.write_budget + graph.timeout
