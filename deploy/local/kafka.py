@@ -61,6 +61,12 @@ class KafkaBroker:
     owns_workdir: bool = field(default=True)
 
     def stop(self, timeout: float = 20.0) -> None:
+        self.halt(timeout)
+        if self.owns_workdir:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def halt(self, timeout: float = 20.0) -> None:
+        """Stop the broker, keeping its data (an outage, for chaos and outage tests)."""
         if self.process.poll() is None:
             self.process.terminate()
             try:
@@ -68,8 +74,11 @@ class KafkaBroker:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
-        if self.owns_workdir:
-            shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def resume(self, timeout: float = 90.0) -> None:
+        """Start the halted broker again on the same ports with the same data."""
+        self.process = _launch(jars_dir(), self.workdir)
+        wait_until(lambda: _ready(self), timeout, "Kafka broker", interval=0.5)
 
 
 def _properties(workdir: Path, port: int, controller_port: int) -> str:
@@ -129,21 +138,25 @@ def start(workdir: Path | None = None, timeout: float = 90.0) -> KafkaBroker:
     log4j.write_text(LOG4J.format(log=workdir / "broker.log"))
     subprocess.run(_java(libs, "kafka.tools.StorageTool", "format", "-t", str(uuid.uuid4()), "-c", str(config)),
                    check=True, capture_output=True)
-    log = open(workdir / "stdout.log", "wb")  # noqa: SIM115 - the broker keeps writing after we return
-    process = subprocess.Popen(
-        _java(libs, f"-Dlog4j.configuration=file:{log4j}", "kafka.Kafka", str(config), heap=HEAP),
-        stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-    )
-    broker = KafkaBroker(f"127.0.0.1:{port}", workdir, process, owns_workdir=owns)
-
-    def ready() -> bool:
-        if process.poll() is not None:
-            raise RuntimeError(f"Kafka exited with {process.returncode}; see {workdir}/stdout.log")
-        return broker_answers(broker.bootstrap)
-
+    broker = KafkaBroker(f"127.0.0.1:{port}", workdir, _launch(libs, workdir), owns_workdir=owns)
     try:
-        broker.startup_seconds = wait_until(ready, timeout, "Kafka broker", interval=0.5)
+        broker.startup_seconds = wait_until(lambda: _ready(broker), timeout, "Kafka broker", interval=0.5)
     except Exception:
         broker.stop()
         raise
     return broker
+
+
+def _launch(libs: Path, workdir: Path) -> subprocess.Popen[bytes]:
+    log = open(workdir / "stdout.log", "ab")  # noqa: SIM115 - the broker keeps writing after we return
+    return subprocess.Popen(
+        _java(libs, f"-Dlog4j.configuration=file:{workdir / 'log4j.properties'}", "kafka.Kafka",
+              str(workdir / "server.properties"), heap=HEAP),
+        stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+
+
+def _ready(broker: KafkaBroker) -> bool:
+    if broker.process.poll() is not None:
+        raise RuntimeError(f"Kafka exited with {broker.process.returncode}; see {broker.workdir}/stdout.log")
+    return broker_answers(broker.bootstrap)

@@ -45,10 +45,22 @@ class PostgresServer:
     bindir: Path
     startup_seconds: float = 0.0
 
+    options: str = ""
+
     def stop(self) -> None:
+        self.halt()
+        shutil.rmtree(self.datadir.parent, ignore_errors=True)
+
+    def halt(self) -> None:
+        """Stop the server, keeping its data (an outage, for chaos and outage tests)."""
         subprocess.run(_as_server_user([str(self.bindir / "pg_ctl"), "-D", str(self.datadir), "-m", "fast",
                                         "-w", "stop"]), capture_output=True)
-        shutil.rmtree(self.datadir.parent, ignore_errors=True)
+
+    def resume(self, timeout: float = 60.0) -> None:
+        """Start the halted server again on the same port with the same data."""
+        subprocess.run(_as_server_user([str(self.bindir / "pg_ctl"), "-D", str(self.datadir), "-l",
+                                        str(self.datadir.parent / "server.log"), "-o", self.options, "-w", "-t",
+                                        str(int(timeout)), "start"]), check=True, capture_output=True)
 
 
 def start(timeout: float = 60.0) -> PostgresServer:
@@ -66,7 +78,7 @@ def start(timeout: float = 60.0) -> PostgresServer:
                                     "-o", options, "-w", "-t", str(int(timeout)), "start"]),
                    check=True, capture_output=True)
     url = f"postgresql://numport@127.0.0.1:{port}/postgres"
-    server = PostgresServer(url, datadir, bindir)
+    server = PostgresServer(url, datadir, bindir, options=options)
 
     def ready() -> bool:
         probe = subprocess.run([str(bindir / "pg_isready"), "-h", "127.0.0.1", "-p", str(port)], capture_output=True)
