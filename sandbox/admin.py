@@ -2,7 +2,7 @@
 
 Loading scenarios, reading the code 'delivered' to the customer's phone, acting as the customer in Business
 Manager (accept an OBO request, switch two-step verification off), injecting faults, moving the clock, driving
-message-status traffic, and inspecting calls and webhook deliveries.
+message-status traffic, and inspecting calls, the log of writes and webhook deliveries.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import yaml
 from fastapi import APIRouter, HTTPException, Request
 
 from sandbox.faults import Faults
+from sandbox.operations import NAMES
 from sandbox.state import Limits, Waba, World, read_scenario
 from sandbox.webhooks import Webhooks
 
@@ -41,7 +42,7 @@ def router(world: World, hooks: Webhooks, faults: Faults) -> APIRouter:
     @api.post("/reset")
     async def reset() -> Any:
         world.load({})
-        faults.configure(latency_ms=0, error_rate=0, throttle_rate=0, burst_remaining=0)
+        faults.clear()
         hooks.deliveries.clear()
         return {"reset": True}
 
@@ -95,11 +96,14 @@ def router(world: World, hooks: Webhooks, faults: Faults) -> APIRouter:
 
     @api.post("/faults")
     async def set_faults(request: Request) -> Any:
+        body = await request.json()
         try:
-            faults.configure(**await request.json())
+            if not isinstance(body, dict):
+                raise ValueError("the fault settings must be a JSON object")
+            faults.configure(**body)
         except ValueError as error:
             raise HTTPException(422, str(error)) from None
-        return vars(faults) | {"rng": None}
+        return faults.describe()
 
     @api.post("/settings")
     async def settings(request: Request) -> Any:
@@ -121,6 +125,12 @@ def router(world: World, hooks: Webhooks, faults: Faults) -> APIRouter:
     @api.get("/calls")
     async def calls() -> Any:
         return {"calls": [list(c) for c in world.calls], "writes": len(world.writes)}
+
+    @api.get("/requests")
+    async def requests(operation: str | None = None) -> Any:
+        if operation is not None and operation not in NAMES:
+            raise HTTPException(422, f"operation: not a write operation; one of {', '.join(NAMES)}")
+        return {"requests": [r.as_json() for r in world.requests if operation in (None, r.operation)]}
 
     @api.get("/webhooks")
     async def deliveries() -> Any:

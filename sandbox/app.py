@@ -1,4 +1,4 @@
-"""The sandbox as one ASGI app: Graph routes under /{version}/…, the admin API under /_sandbox."""
+"""The sandbox as one ASGI app: Graph routes under /{version}/…, the admin API under /_sandbox, writes logged."""
 
 from __future__ import annotations
 
@@ -8,14 +8,23 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import FastAPI, Request
+from starlette.types import ASGIApp
 
 from sandbox import admin, graph_numbers, graph_wabas
 from sandbox.faults import Faults
 from sandbox.http import graph_error
 from sandbox.state import World
 from sandbox.webhooks import Webhooks
+from sandbox.write_layer import WriteLayer, quiet_drops
 
 VERSION = re.compile(r"^/v[0-9]+\.[0-9]+/")
+
+
+class Sandbox(FastAPI):
+    """FastAPI with the write layer outermost, where it can cut a connection instead of answering."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return WriteLayer(super().build_middleware_stack(), self.state.world, self.state.faults)
 
 
 def create_app(world: World | None = None, hooks: Webhooks | None = None, faults: Faults | None = None) -> FastAPI:
@@ -23,10 +32,12 @@ def create_app(world: World | None = None, hooks: Webhooks | None = None, faults
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        yield
+        with quiet_drops():
+            yield
+        faults.abandon()
         await hooks.stop()
 
-    app = FastAPI(title="numport Graph API sandbox", docs_url=None, redoc_url=None, lifespan=lifespan)
+    app = Sandbox(title="numport Graph API sandbox", docs_url=None, redoc_url=None, lifespan=lifespan)
     app.state.world, app.state.hooks, app.state.faults = world, hooks, faults
 
     @app.middleware("http")

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import itertools
 import random
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from sandbox.request_log import WriteRecord, applied
 
 SCENARIOS = Path(__file__).with_name("scenarios")
 
@@ -126,6 +129,7 @@ class World:
     code_requests: dict[str, list[datetime]] = field(default_factory=dict)
     registrations: dict[str, list[datetime]] = field(default_factory=dict)
     calls: list[tuple[str, str, int]] = field(default_factory=list)
+    requests: list[WriteRecord] = field(default_factory=list)  # every Graph write, for the request log
     limits: Limits = field(default_factory=Limits)
     app: dict[str, str] = field(default_factory=lambda: {"id": "400000000000001", "name": "numport",
                                                          "link": "https://numport.example"})
@@ -168,6 +172,10 @@ class World:
     def succeeded(self, method: str, path_end: str) -> int:
         """How many calls of this kind Meta answered with success (the crash tests count registers this way)."""
         return sum(1 for m, p, status in self.calls if m == method and p.endswith(path_end) and status == 200)
+
+    def applied_writes(self, operation: str) -> Counter[str]:
+        """Successful writes of one operation per number or WABA, counting those whose answer was lost."""
+        return applied(self.requests, operation)
 
 
 def _limit(name: str, value: Any) -> Any:
