@@ -38,7 +38,8 @@ async def api(clean) -> AsyncIterator[DryRunRig]:
                         transport=httpx.ASGITransport(create_app(world, faults=faults)))
     pool = await shared_db.open_pool(clean.database_url, SPEC.name, SPEC.migrations, 4)
     key = await create_partner(pool, "partner-a", "Partner A")
-    app = create_api(GatewayDeps(pool, MetaGraphFacts(graph, website_timeout=1.0), SystemClock()))
+    facts = MetaGraphFacts(graph, website_timeout=1.0, allow_loopback_websites=True)  # live_site is on loopback
+    app = create_api(GatewayDeps(pool, facts, SystemClock()))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://gateway",
                                  headers={"Authorization": f"Bearer {key}"}) as client:
         yield DryRunRig(client, world, faults)
@@ -106,6 +107,17 @@ async def test_the_business_website_must_answer(api, live_site):
     assert up["outcome"] == "eligible"
     assert down["failed"] == ["WEBSITE_DOWN"]
     assert next(c for c in down["report"] if c["check"] == "website_live")["actor"] == "customer"
+
+
+@pytest.mark.parametrize("website", ["http://169.254.169.254/latest/meta-data/?token=abc", "http://10.0.0.1/admin",
+                                     "http://[fd00:ec2::254]/", "http://[::ffff:192.168.0.1]/"])
+async def test_a_refused_website_reads_only_not_reachable(api, website):
+    api.world.load(read_scenario("eligible"))
+    answer = await api.client.post("/v1/migrations:dry-run", json={**REQUEST, "website": website})
+    check = next(c for c in answer.json()["report"] if c["check"] == "website_live")
+    assert check["reason_code"] == "WEBSITE_DOWN" and check["message"] == "The business website is not reachable."
+    hints = ("metadata", "private", "loopback", "link-local", "resolves", "abc", "10.0.0.1", "192.168")
+    assert not any(hint in answer.text for hint in hints)
 
 
 async def test_meta_outage_during_dry_run_is_a_clear_502(api):
