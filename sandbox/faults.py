@@ -99,7 +99,8 @@ class Faults:
         seed = settings.get("seed", WRITE_SEED)
         if not isinstance(seed, int) or isinstance(seed, bool):
             raise ValueError("seed: must be an integer")
-        self.__dict__.update(plain)
+        for name, value in plain.items():
+            setattr(self, name, value)
         if {"writes", "seed"} & set(settings):  # a fresh sequence, so a rehearsal with rates repeats exactly
             self.writes, self.write_rng = writes, random.Random(seed)
 

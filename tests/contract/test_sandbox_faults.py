@@ -188,3 +188,58 @@ async def test_a_rate_hits_a_repeatable_share_of_calls(rig):
     first, second = await statuses(), await statuses()
     assert first == second and 3 <= first.count(500) <= 17 and set(first) == {200, 500}
     assert rig.world.applied_writes("subscribe") == Counter({SOURCE: 40})
+
+
+async def test_an_apply_outlives_a_cancelled_in_process_client(graph, sandbox_world):
+    await inject(graph, {"operation": "subscribe", "mode": "slow_apply", "seconds": 0.5})
+    with pytest.raises(TimeoutError):  # the client's task is cancelled; the app ran inside it
+        await asyncio.wait_for(graph.post(f"/v23.0/{SOURCE}/subscribed_apps"), 0.1)
+    await eventually(lambda: subscribed(graph, SOURCE))
+    assert sandbox_world.applied_writes("subscribe") == Counter({SOURCE: 1})
+
+
+async def test_in_process_clients_see_a_drop_as_a_transport_error(graph):
+    await inject(graph, {"operation": "subscribe", "mode": "reset"})
+    with pytest.raises(httpx.RemoteProtocolError):
+        await graph.post(f"/v23.0/{SOURCE}/subscribed_apps")
+    assert not await subscribed(graph, SOURCE)
+    assert [r["fault"] for r in await logged(graph, "subscribe")] == ["reset"]
+    assert await logged(graph, "register") == []
+    assert (await graph.get("/_sandbox/requests", params={"operation": "nope"})).status_code == 422
+
+
+async def test_a_sandbox_reset_clears_entries_and_abandons_pending_applies(graph):
+    await inject(graph, {"operation": "subscribe", "mode": "slow_apply", "seconds": 5})
+    pending = asyncio.ensure_future(graph.post(f"/v23.0/{SOURCE}/subscribed_apps"))
+    await eventually(lambda: logged(graph, "subscribe"))
+    assert (await graph.post("/_sandbox/reset")).status_code == 200
+    with pytest.raises(httpx.RemoteProtocolError):
+        await asyncio.wait_for(pending, 1)
+    assert (await graph.post("/_sandbox/faults", json={})).json()["writes"] == []
+
+
+@pytest.mark.parametrize("entry, named", [
+    ({"operation": "regster", "mode": "reset"}, "writes[0].operation"),
+    ({"operation": "register", "mode": "explode"}, "writes[0].mode"),
+    ({"operation": "register", "mode": "slow_apply"}, "writes[0].seconds"),
+    ({"operation": "register", "mode": "error_after_apply", "status": 404}, "writes[0].status"),
+    ({"operation": "register", "mode": "reset", "rate": 1.5}, "writes[0].rate"),
+    ({"operation": "register", "mode": "reset", "times": 0}, "writes[0].times"),
+    ({"operation": "register", "mode": "reset", "delay": 1}, "writes[0].delay"),
+])
+async def test_a_wrong_entry_is_refused_naming_its_field_and_changes_nothing(graph, entry, named):
+    await inject(graph, {"operation": "verify_code", "mode": "reset"})
+    refused = await graph.post("/_sandbox/faults", json={"writes": [entry], "latency_ms": 5})
+    assert refused.status_code == 422 and refused.json()["detail"].startswith(f"{named}:")
+    kept = (await graph.post("/_sandbox/faults", json={})).json()
+    assert kept["latency_ms"] == 0 and [w["operation"] for w in kept["writes"]] == ["verify_code"]
+
+
+async def test_the_older_settings_still_apply_next_to_write_entries(graph):
+    settings = await inject(graph, {"operation": "subscribe", "mode": "error_after_apply"},
+                            burst_status=429, burst_remaining=1)
+    assert settings["burst_remaining"] == 1 and settings["writes"][0]["mode"] == "error_after_apply"
+    for _ in range(2):
+        assert (await graph.post(f"/v23.0/{SOURCE}/subscribed_apps")).status_code == 500
+    log = await logged(graph, "subscribe")  # the burst answered in Meta's place: nothing applied the first time
+    assert [(r["outcome"], r["answered"], bool(r["applied_at"])) for r in log] == [(429, 500, False), (200, 500, True)]
