@@ -1,7 +1,7 @@
 """Consumption runtime: parse, deduplicate, run the handler with bounded retry, dead-letter what cannot be processed.
 
-A record is acknowledged only when its effects are committed or it sits in the dead-letter topic. Outages of
-PostgreSQL are not the record's fault: those re-raise so the record is redelivered instead of dead-lettered.
+A poll is acknowledged only when its effects are committed and its dead letters acknowledged by the broker. Outages
+of PostgreSQL are not the record's fault: those re-raise so the record is redelivered instead of dead-lettered.
 """
 
 from __future__ import annotations
@@ -18,11 +18,12 @@ import asyncpg
 from pydantic import ValidationError
 
 from shared import outbox
+from shared.dead_letters import DeadLetters
 from shared.errors import DuplicateEvent, PermanentError, TransientError
 from shared.events import Event, parse_event
-from shared.kafka import Producer, Record
-from shared.logging import log_context, redact_text
-from shared.metrics import CONSUMED, DEAD_LETTERED, HANDLER_SECONDS
+from shared.kafka import Record
+from shared.logging import log_context
+from shared.metrics import CONSUMED, HANDLER_SECONDS
 from shared.topics import Topic
 
 log = logging.getLogger("numport.consumer")
@@ -74,7 +75,6 @@ class Subscription:
 class Consumer:
     service: str
     pool: asyncpg.Pool
-    producer: Producer
     max_attempts: int
     backoff: float
     group_prefix: str = "numport"
@@ -84,19 +84,6 @@ class Consumer:
     def group(self) -> str:
         return f"{self.group_prefix}.{self.service}"
 
-    def _delay(self, attempt: int, error: Exception) -> float:
-        if isinstance(error, TransientError) and error.retry_after is not None:
-            return error.retry_after
-        return random.uniform(0, self.backoff * 2 ** (attempt - 1))
-
-    async def _dead_letter(self, record: Record, reason: str, error: Exception) -> None:
-        reason = redact_text(reason)
-        await self.producer.dead_letter(record, self.group, reason, type(error).__name__)
-        DEAD_LETTERED.labels(self.service, record.topic).inc()
-        CONSUMED.labels(self.service, record.topic, "dead_lettered").inc()
-        log.error("record dead-lettered", extra={"reason": reason, "topic": record.topic,
-                                                 "partition": record.partition, "offset": record.offset})
-
     def _parse(self, sub: Subscription, record: Record) -> Event | None:
         event = parse_event(record.value)
         if type(event) not in sub.events:
@@ -104,7 +91,7 @@ class Consumer:
             return None
         return event
 
-    async def _attempts(self, record: Record, run: Callable[[], Awaitable[None]]) -> None:
+    async def _attempts(self, record: Record, run: Callable[[], Awaitable[None]], letters: DeadLetters) -> None:
         """Run with bounded retry; dead-letter permanent or exhausted failures; re-raise infrastructure outages."""
         for attempt in range(1, self.max_attempts + 1):
             try:
@@ -114,24 +101,29 @@ class Consumer:
                 CONSUMED.labels(self.service, record.topic, "duplicate").inc()
                 return
             except (PermanentError, ValidationError) as error:
-                await self._dead_letter(record, f"permanent failure: {error}", error)
+                await letters.add(record, f"permanent failure: {error}", error)
                 return
             except Exception as error:
                 if attempt == self.max_attempts:
                     if isinstance(error, INFRA_ERRORS):
                         raise  # not the record's fault: leave it unacknowledged and have it redelivered
-                    await self._dead_letter(record, f"gave up after {attempt} attempts: {error!r}", error)
+                    await letters.add(record, f"gave up after {attempt} attempts: {error!r}", error)
                     return
                 log.warning("handler failed, retrying", extra={"attempt": attempt, "error": repr(error)})
                 await self.sleep(self._delay(attempt, error))
 
-    async def handle(self, sub: Subscription, handler: EventHandler, record: Record) -> None:
+    def _delay(self, attempt: int, error: Exception) -> float:
+        if isinstance(error, TransientError) and error.retry_after is not None:
+            return error.retry_after
+        return random.uniform(0, self.backoff * 2 ** (attempt - 1))
+
+    async def handle(self, sub: Subscription, handler: EventHandler, record: Record, letters: DeadLetters) -> None:
         token = log_context.set({"topic": record.topic, "partition": record.partition, "offset": record.offset})
         try:
             try:
                 event = self._parse(sub, record)
             except ValidationError as error:
-                await self._dead_letter(record, f"malformed event: {_summary(error)}", error)
+                await letters.add(record, f"malformed event: {_summary(error)}", error)
                 return
             if event is None:
                 return
@@ -139,13 +131,14 @@ class Consumer:
                 CONSUMED.labels(self.service, record.topic, "duplicate").inc()
                 return
             started = time.perf_counter()
-            await self._attempts(record, lambda: handler(event, Unit(self.pool, self.group, event)))
+            await self._attempts(record, lambda: handler(event, Unit(self.pool, self.group, event)), letters)
             HANDLER_SECONDS.labels(self.service, record.topic).observe(time.perf_counter() - started)
             CONSUMED.labels(self.service, record.topic, "processed").inc()
         finally:
             log_context.reset(token)
 
-    async def handle_batch(self, sub: Subscription, handler: BatchHandler, records: list[Record]) -> None:
+    async def handle_batch(self, sub: Subscription, handler: BatchHandler, records: list[Record],
+                           letters: DeadLetters) -> None:
         """One transaction for the whole batch; a failing batch is halved until the poison record stands alone."""
         parsed: list[tuple[Record, Event]] = []
         for record in records:
@@ -153,15 +146,15 @@ class Consumer:
                 if (event := self._parse(sub, record)) is not None:
                     parsed.append((record, event))
             except ValidationError as error:
-                await self._dead_letter(record, f"malformed event: {_summary(error)}", error)
+                await letters.add(record, f"malformed event: {_summary(error)}", error)
         if not parsed:
             return
         started = time.perf_counter()
-        await self._bisect(handler, parsed)
+        await self._bisect(handler, parsed, letters)
         HANDLER_SECONDS.labels(self.service, sub.topic.name).observe(time.perf_counter() - started)
         CONSUMED.labels(self.service, sub.topic.name, "processed").inc(len(parsed))
 
-    async def _bisect(self, handler: BatchHandler, items: list[tuple[Record, Event]]) -> None:
+    async def _bisect(self, handler: BatchHandler, items: list[tuple[Record, Event]], letters: DeadLetters) -> None:
         try:
             await self._run_batch(handler, [event for _, event in items])
         except INFRA_ERRORS:
@@ -169,12 +162,12 @@ class Consumer:
         except Exception as error:
             if len(items) == 1:
                 record, event = items[0]
-                await self._attempts(record, lambda: self._run_batch(handler, [event]))
+                await self._attempts(record, lambda: self._run_batch(handler, [event]), letters)
                 return
             log.warning("batch failed, splitting it", extra={"size": len(items), "error": repr(error)})
             middle = len(items) // 2
-            await self._bisect(handler, items[:middle])
-            await self._bisect(handler, items[middle:])
+            await self._bisect(handler, items[:middle], letters)
+            await self._bisect(handler, items[middle:], letters)
 
     async def _run_batch(self, handler: BatchHandler, events: list[Event]) -> None:
         async with self.pool.acquire() as conn, conn.transaction():

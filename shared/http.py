@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import asyncpg
@@ -14,8 +14,9 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 
 class Probes:
-    def __init__(self, service: str, pool: asyncpg.Pool, broker: Any, relay: Any) -> None:
-        self.service, self.pool, self.broker, self.relay = service, pool, broker, relay
+    def __init__(self, service: str, pool: asyncpg.Pool, broker: Any, relay: Any,
+                 stuck: Callable[[], list[dict[str, Any]]] = list) -> None:
+        self.service, self.pool, self.broker, self.relay, self.stuck = service, pool, broker, relay, stuck
 
     async def ready(self) -> dict[str, bool]:
         checks = {"database": False, "kafka": False}
@@ -34,9 +35,10 @@ class Probes:
 
         @app.get("/readyz")
         async def readyz(response: Response) -> dict[str, Any]:
-            checks = await self.ready()
-            response.status_code = 200 if all(checks.values()) else 503
-            return {"ready": all(checks.values()), "checks": checks}
+            checks, stuck = await self.ready(), self.stuck()  # stuck: partitions failing on one offset too long
+            ready = all(checks.values()) and not stuck
+            response.status_code = 200 if ready else 503
+            return {"ready": ready, "checks": checks, **({"stuck": stuck} if stuck else {})}
 
         @app.get("/metrics")
         async def metrics() -> Response:

@@ -9,6 +9,12 @@ CONSUMED = Counter("numport_events_consumed_total", "Events taken from Kafka, by
 HANDLER_SECONDS = Histogram("numport_handler_seconds", "Time spent handling one event or batch.",
                             ["service", "topic"])
 DEAD_LETTERED = Counter("numport_dead_lettered_total", "Records sent to a dead-letter topic.", ["service", "topic"])
+DEAD_LETTERS_SHORTENED = Counter("numport_dead_letters_shortened_total",
+                                 "Dead letters written shortened (hash, length, first bytes): no full copy fit.",
+                                 ["service", "topic"])
+CONSUMER_STUCK = Gauge("numport_consumer_stuck",
+                       "1 while a partition keeps failing on one offset for NUMPORT_CONSUMER_STUCK_SECONDS or longer.",
+                       ["service", "topic", "partition"])
 OUTBOX_PUBLISHED = Counter("numport_outbox_published_total", "Outbox rows published to Kafka.", ["service"])
 OUTBOX_PENDING = Gauge("numport_outbox_pending", "Outbox rows not yet published, at the last relay pass.",
                        ["service"])

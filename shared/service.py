@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
+from aiokafka import TopicPartition
+from aiokafka.errors import IllegalStateError
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from faststream.middlewares import AckPolicy
@@ -20,13 +22,16 @@ from shared import db, http
 from shared.clock import Clock, SystemClock
 from shared.clock import from_environment as clock_from_environment
 from shared.consumer import BatchHandler, Consumer, EventHandler, Subscription
-from shared.kafka import Producer, Record
+from shared.kafka import Producer, Record, ensure_dead_letter_topics
 from shared.logging import configure
 from shared.outbox import Relay
+from shared.polling import Poller, Routes
 from shared.settings import ServiceSettings
+from shared.stuck import StuckPartitions
 
 log = logging.getLogger("numport.service")
 Handlers = dict[str, EventHandler | BatchHandler]
+EVENT_POLL_MS = 20  # an idle poll of single-event subscriptions waits this long, then pauses as long
 
 
 @dataclass
@@ -64,11 +69,11 @@ def _record(raw: Any) -> Record:
     return Record(raw.topic, raw.partition, raw.offset, raw.key, raw.value or b"", tuple(raw.headers or ()))
 
 
-def subscribe(broker: KafkaBroker, spec: ServiceSpec, consumer: Consumer, handlers: Handlers,
-              max_records: int) -> None:
+def subscribe(broker: KafkaBroker, spec: ServiceSpec, poller: Poller, handlers: Handlers, max_records: int) -> None:
     """One group member per service (and per delivery mode) over all its topics, so start-up joins the group once.
 
-    Records are acknowledged only after their effects committed or they were dead-lettered.
+    Both modes read whole polls: records are handled in order and a poll is acknowledged only after its effects
+    committed and its dead letters were acknowledged by the broker.
     """
     for batch in (False, True):
         routes = {sub.topic.name: (sub, handlers[sub.name]) for sub in spec.subscriptions if sub.batch is batch}
@@ -77,14 +82,12 @@ def subscribe(broker: KafkaBroker, spec: ServiceSpec, consumer: Consumer, handle
         if len(routes) < sum(sub.batch is batch for sub in spec.subscriptions):
             raise ValueError(f"{spec.name}: one subscription per topic and delivery mode")
         options: dict[str, Any] = dict(
-            group_id=consumer.group, ack_policy=AckPolicy.NACK_ON_ERROR, auto_offset_reset="earliest",
+            group_id=poller.consumer.group, ack_policy=AckPolicy.NACK_ON_ERROR, auto_offset_reset="earliest",
             title=f"{spec.name}.{'batch' if batch else 'events'}", decoder=_raw_body,
             description="; ".join(sub.description for sub, _ in routes.values()))
-        if batch:
-            callback = _batch_callback(consumer, routes)
-            broker.subscriber(*routes, batch=True, max_records=max_records, **options)(callback)
-        else:
-            broker.subscriber(*routes, **options)(_event_callback(consumer, routes))
+        if not batch:  # keeps a lone event prompt; batch subscriptions keep FastStream's longer wait
+            options["batch_timeout_ms"] = EVENT_POLL_MS
+        broker.subscriber(*routes, batch=True, max_records=max_records, **options)(_poll_callback(poller, routes))
 
 
 async def _raw_body(message: Any) -> bytes:
@@ -92,26 +95,24 @@ async def _raw_body(message: Any) -> bytes:
     return b""
 
 
-Routes = dict[str, tuple[Subscription, Any]]
+def _poll_callback(poller: Poller, routes: Routes) -> Callable[..., Any]:
+    async def on_poll(message: KafkaMessage) -> None:
+        resume = await poller.consume(routes, [_record(r) for r in message.raw_message])
+        for (topic, partition), offset in resume.items():
+            # Read these again: the acknowledgement that follows commits each partition's position, now here.
+            with contextlib.suppress(IllegalStateError):  # revoked meanwhile: its next owner starts from the commit
+                message.consumer.seek(TopicPartition(topic, partition), offset)
+
+    return on_poll
 
 
-def _event_callback(consumer: Consumer, routes: Routes) -> Callable[..., Any]:
-    async def on_event(message: KafkaMessage) -> None:
-        record = _record(message.raw_message)
-        sub, handler = routes[record.topic]
-        await consumer.handle(sub, handler, record)
-
-    return on_event
-
-
-def _batch_callback(consumer: Consumer, routes: Routes) -> Callable[..., Any]:
-    async def on_batch(message: KafkaMessage) -> None:
-        records = [_record(r) for r in message.raw_message]
-        for topic in dict.fromkeys(r.topic for r in records):
-            sub, handler = routes[topic]
-            await consumer.handle_batch(sub, handler, [r for r in records if r.topic == topic])
-
-    return on_batch
+async def _prepare_dead_letter_topics(bootstrap: str, spec: ServiceSpec) -> None:
+    """Without the rights to create or alter topics the service still runs: oversized dead letters get shortened."""
+    try:
+        await ensure_dead_letter_topics(bootstrap, [sub.topic.name for sub in spec.subscriptions])
+    except Exception as error:
+        log.error("dead-letter topics not prepared; dead letters that do not fit will be shortened",
+                  extra={"error": repr(error)})
 
 
 @contextlib.asynccontextmanager
@@ -124,16 +125,18 @@ async def running(spec: ServiceSpec, settings: ServiceSettings, clock: Clock | N
     relay = Relay(pool, producer, spec.name, settings.relay_batch_size, settings.relay_idle_seconds)
     broker = KafkaBroker(settings.kafka_bootstrap, client_id=f"numport-{spec.name}",
                          logger=logging.getLogger("faststream"))
-    consumer = Consumer(spec.name, pool, producer, settings.consumer_max_attempts, settings.consumer_backoff_seconds,
+    consumer = Consumer(spec.name, pool, settings.consumer_max_attempts, settings.consumer_backoff_seconds,
                         settings.consumer_group_prefix)
+    poller = Poller(consumer, producer, StuckPartitions(spec.name, settings.consumer_stuck_seconds))
     tasks: list[asyncio.Task[Any]] = []
     try:
         async with spec.wire(runtime) as wired:
-            subscribe(broker, spec, consumer, wired.handlers, settings.batch_max_records)
+            await _prepare_dead_letter_topics(settings.kafka_bootstrap, spec)
+            subscribe(broker, spec, poller, wired.handlers, settings.batch_max_records)
             tasks.append(asyncio.create_task(relay.run(), name="outbox-relay"))
             tasks += [asyncio.create_task(loop(), name=loop.__name__) for loop in wired.background]
             await broker.start()
-            app = http.Probes(spec.name, pool, broker, relay).app()
+            app = http.Probes(spec.name, pool, broker, relay, stuck=poller.stuck.stuck).app()
             if wired.api is not None:
                 app.mount("/", wired.api)
             async with http.serve(app, settings.http_host, settings.http_port) as port:

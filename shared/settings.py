@@ -25,6 +25,8 @@ class ServiceSettings(BaseSettings):
                                        description="Consumer groups are named <prefix>.<service>.")
     consumer_max_attempts: int = Field(default=5, ge=1, le=50)
     consumer_backoff_seconds: float = Field(default=0.2, gt=0, le=60)
+    consumer_stuck_seconds: float = Field(default=60.0, gt=0, le=86400,
+                                          description="A partition failing on one offset this long fails /readyz.")
     batch_max_records: int = Field(default=500, ge=1, le=10000)
     relay_batch_size: int = Field(default=500, ge=1, le=10000)
     relay_idle_seconds: float = Field(default=0.05, gt=0, le=10)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from deploy.local.ports import free_port, wait_until
+from shared.kafka import DEAD_LETTER_MAX_BYTES, INPUT_MAX_BYTES
 
 KAFKA_VERSION = "3.9.1"
 ROOT = Path(__file__).resolve().parents[2]
@@ -99,6 +100,8 @@ def _properties(workdir: Path, port: int, controller_port: int) -> str:
         "transaction.state.log.min.isr=1",
         "transaction.state.log.num.partitions=3",
         "group.initial.rebalance.delay.ms=0",
+        f"message.max.bytes={INPUT_MAX_BYTES}",  # input topics; `.dlq` topics raise it on themselves
+        f"replica.fetch.max.bytes={DEAD_LETTER_MAX_BYTES}",  # followers copy the largest dead letter too
         "num.network.threads=2",
         "num.io.threads=2",
         "",

@@ -11,6 +11,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from shared.events import Event, dump_event
+from shared.kafka import DEAD_LETTER_MAX_BYTES
 from shared.topics import ALL, topic_of
 
 
@@ -52,7 +53,10 @@ async def read(bootstrap: str, topic: str, until: Callable[[list[ConsumerRecord]
 
 
 async def reset(bootstrap: str) -> None:
-    """Delete numport's topics and dead-letter topics (Kafka drops the groups' offsets with them)."""
+    """Delete numport's topics and dead-letter topics (Kafka drops the groups' offsets with them), create them anew.
+
+    Dead-letter topics take a full copy of the largest input record plus its dead-letter headers.
+    """
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
     try:
@@ -64,8 +68,10 @@ async def reset(bootstrap: str) -> None:
                 if not set(doomed) & set(await admin.list_topics()):
                     break
                 await asyncio.sleep(0.1)
-        wanted = [t.name for t in ALL]
-        await admin.create_topics([NewTopic(n, 3, 1) for n in wanted])
+        dlq_config = {"max.message.bytes": str(DEAD_LETTER_MAX_BYTES)}
+        wanted = [t.name for t in ALL] + [t.dlq for t in ALL]
+        await admin.create_topics([NewTopic(t.name, 3, 1) for t in ALL] +
+                                  [NewTopic(t.dlq, 3, 1, topic_configs=dlq_config) for t in ALL])
         for _ in range(100):  # a new partition answers only once it has a leader
             described = await admin.describe_topics(wanted)
             if all(p["leader"] >= 0 for t in described for p in t["partitions"]) and len(described) == len(wanted):
