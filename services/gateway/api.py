@@ -9,11 +9,9 @@ from typing import Annotated, Any
 
 import asyncpg
 from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
-from services.gateway import commands, repository, status
+from services.gateway import commands, problems, repository, status
 from services.gateway.models import (
     BatchRequest,
     BatchResult,
@@ -29,9 +27,17 @@ from services.gateway.models import (
 from services.precheck.meta_api import MetaGraphFacts
 from shared.clock import Clock
 from shared.errors import TransientError
+from shared.outages import retry_seconds
 from shared.secrets import hash_key
 
-ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": ErrorBody} for code in (401, 404, 409, 422, 502)}
+RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait before trying again.", "schema": {"type": "integer"}}}
+ERRORS: dict[int | str, dict[str, Any]] = {
+    **{code: {"model": ErrorBody} for code in (401, 404, 409, 422, 502)},
+    500: {"model": ErrorBody, "description": "Unexpected; the answer names the request id for support."},
+    503: {"model": ErrorBody, "headers": RETRY_AFTER,
+          "description": "A dependency is away (service_unavailable, registration_unavailable) or Meta is "
+                         "throttling or failing (meta_busy); nothing to fix, try again after Retry-After."},
+}
 
 
 @dataclass
@@ -40,15 +46,6 @@ class GatewayDeps:
     facts: MetaGraphFacts
     clock: Clock
     registration: Any = None  # RegistrationClient; None where no registration service runs
-
-
-def problem(status: int, code: str, message: str, fields: list[dict[str, str]] | None = None) -> JSONResponse:
-    return JSONResponse({"error": {"code": code, "message": message, "fields": fields or []}}, status_code=status)
-
-
-def field_errors(errors: list[Any]) -> list[dict[str, str]]:
-    return [{"field": ".".join(str(p) for p in e["loc"] if p != "body") or "body", "problem": e["msg"]}
-            for e in errors]
 
 
 def view(row: asyncpg.Record) -> MigrationView:
@@ -76,16 +73,7 @@ def create_api(deps: GatewayDeps) -> FastAPI:
     api = FastAPI(title="numport partner API", version="1.0.0",
                   description="Migrate WhatsApp business numbers to our BSP; every call is scoped to your partner key.")
     api.state.deps = deps
-
-    @api.exception_handler(RequestValidationError)
-    async def invalid(request: Request, error: RequestValidationError) -> JSONResponse:
-        return problem(422, "invalid_request", "The request is not valid; see fields.", field_errors(error.errors()))
-
-    @api.exception_handler(HTTPException)
-    async def http_error(request: Request, error: HTTPException) -> JSONResponse:
-        codes = {401: "unauthenticated", 404: "not_found", 409: "conflict", 410: "gone", 422: "invalid_request",
-                 502: "upstream_unavailable"}
-        return problem(error.status_code, codes.get(error.status_code, "error"), str(error.detail))
+    problems.install(api)
 
     async def load(partner_id: str, migration_id: uuid.UUID) -> MigrationView:
         row = await repository.migration(deps.pool, partner_id, migration_id)
@@ -99,7 +87,7 @@ def create_api(deps: GatewayDeps) -> FastAPI:
         try:
             migration_id = await commands.start_migration(deps.pool, partner_id, body, deps.clock, idempotency_key)
         except commands.Conflict as conflict:
-            raise HTTPException(409, str(conflict)) from None
+            raise problems.ApiProblem(409, conflict.code, str(conflict)) from None
         return await load(partner_id, migration_id)
 
     @api.post("/v1/migrations:batch", response_model=BatchResult, responses=ERRORS)
@@ -115,10 +103,11 @@ def create_api(deps: GatewayDeps) -> FastAPI:
                                      migration=await load(partner_id, started)))
             except ValidationError as error:
                 rows.append(BatchRow(index=index, phone_number=number, status="rejected",
-                                     errors=field_errors(error.errors())))
+                                     errors=problems.field_errors(error.errors())))
             except commands.Conflict as conflict:
                 rows.append(BatchRow(index=index, phone_number=number, status="rejected",
-                                     errors=[{"field": "phone_number", "problem": str(conflict)}]))
+                                     errors=[{"field": "phone_number", "code": conflict.code,
+                                              "problem": str(conflict)}]))
         accepted = sum(r.status == "accepted" for r in rows)
         return BatchResult(accepted=accepted, rejected=len(rows) - accepted, rows=rows)
 
@@ -127,7 +116,9 @@ def create_api(deps: GatewayDeps) -> FastAPI:
         try:
             return await commands.dry_run(deps.facts, partner_id, body, deps.clock)
         except TransientError as error:
-            raise HTTPException(502, f"Meta's Graph API did not answer in time ({error}); try again.") from None
+            wait = retry_seconds(error.retry_after)
+            raise problems.ApiProblem(502, "upstream_unavailable", f"Meta's Graph API did not answer in time; "
+                                      f"try again in {wait} s.", retry_after=wait) from None
 
     @api.get("/v1/migrations/{migration_id}", response_model=MigrationView, responses=ERRORS)
     async def get(migration_id: uuid.UUID, partner_id: Partner) -> MigrationView:

@@ -36,13 +36,25 @@ def call(method: str, url: str, key: str, path: str, headers: dict[str, str] | N
                                  headers={**(headers or {}), "Authorization": f"Bearer {key}"})
     except httpx.HTTPError as error:
         fail(f"cannot reach the gateway at {url} ({type(error).__name__})")
-    body = response.json() if response.content else {}
-    if response.is_error:
-        error = body.get("error", {}) if isinstance(body, dict) else {}
-        fields = "; ".join(f"{f['field']}: {f['problem']}" for f in error.get("fields", []))
-        fail(f"{error.get('code', response.status_code)}: {error.get('message', response.text)}"
-             + (f" ({fields})" if fields else ""))
+    try:
+        body = response.json() if response.content else {}
+    except ValueError:  # a proxy's error page, or something that is not our gateway
+        body = None
+    if response.is_error or body is None:
+        fail(describe(response, body))
     return body
+
+
+def describe(response: httpx.Response, body: Any) -> str:
+    """One line for any failed call: the API's code and message, its fields, and how long to wait."""
+    error = body.get("error") if isinstance(body, dict) else None
+    if not isinstance(error, dict):
+        return f"HTTP {response.status_code} from the gateway, without a numport error in the answer"
+    fields = "; ".join(f"{f.get('field')}: {f.get('problem')}" for f in error.get("fields") or [])
+    wait = response.headers.get("retry-after")
+    message = " ".join(str(error.get("message", "")).split())  # one line, whatever the server wrote
+    return (f"{error.get('code', response.status_code)}: {message}" + (f" ({fields})" if fields else "")
+            + (f" [retry after {wait} s]" if wait and f"{wait} s" not in message else ""))
 
 
 def request_body(phone: str, business_id: str, destination_waba_id: str, flow: str, source: str,

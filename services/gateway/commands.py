@@ -20,6 +20,14 @@ from shared.events import MigrationRequested
 class Conflict(Exception):
     """The request clashes with an earlier one (reused Idempotency-Key, or the number is already migrating)."""
 
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+# The same words whoever holds the number: another partner must learn neither who nor which migration.
+TAKEN = "This number already has a migration in progress; request it again once that migration has finished."
+
 
 def to_event(partner_id: str, request: MigrationRequest, migration_id: uuid.UUID, clock: Clock) -> MigrationRequested:
     return MigrationRequested.create(
@@ -34,22 +42,46 @@ def fingerprint(request: MigrationRequest) -> bytes:
 
 async def start_migration(pool: asyncpg.Pool, partner_id: str, request: MigrationRequest, clock: Clock,
                           idempotency_key: str | None = None) -> uuid.UUID:
-    """Record the request, its timeline entry and the MigrationRequested event in one transaction."""
-    async with pool.acquire() as conn, conn.transaction():
-        if idempotency_key and (earlier := await repository.remembered(conn, partner_id, idempotency_key)):
-            if earlier["request_hash"] != fingerprint(request):
-                raise Conflict("This Idempotency-Key was used with a different request body.")
-            return earlier["migration_id"]
-        if running := await repository.open_migration_for(conn, partner_id, request.e164, status.TERMINAL):
-            raise Conflict(f"Migration {running} for {request.e164} is still in progress.")
-        event = to_event(partner_id, request, uuid.uuid4(), clock)
-        if idempotency_key and not await repository.remember(conn, partner_id, idempotency_key,
-                                                             fingerprint(request), event.migration_id):
-            raise Conflict("A request with this Idempotency-Key is being processed; retry shortly.")
-        await repository.insert_migration(conn, event, status.AFTER["MigrationRequested"])
-        await repository.add_to_timeline(conn, event)
-        await outbox.append(conn, [event])
+    """Record the request, its timeline entry and the MigrationRequested event in one transaction.
+
+    A number has one unfinished migration across all partners; the check below names it kindly, and the unique
+    index of the read model refuses the requests that raced past the check.
+    """
+    try:
+        async with pool.acquire() as conn, conn.transaction():
+            if idempotency_key and (earlier := await repository.remembered(conn, partner_id, idempotency_key)):
+                return _replayed(earlier, request)
+            event = to_event(partner_id, request, uuid.uuid4(), clock)
+            if idempotency_key and not await repository.remember(conn, partner_id, idempotency_key,
+                                                                 fingerprint(request), event.migration_id):
+                # a concurrent request with this key committed first (the insert waited for it): answer as it did
+                return _replayed(await repository.remembered(conn, partner_id, idempotency_key), request)
+            await _refuse_if_migrating(conn, partner_id, request.e164)  # after the key: a replay is never refused
+            await repository.insert_migration(conn, event, status.AFTER["MigrationRequested"])
+            await repository.add_to_timeline(conn, event)
+            await outbox.append(conn, [event])
+    except asyncpg.UniqueViolationError as error:
+        if error.constraint_name != repository.ONE_OPEN_PER_NUMBER:
+            raise
+        raise Conflict("number_already_migrating", TAKEN) from None
     return event.migration_id
+
+
+def _replayed(earlier: asyncpg.Record | None, request: MigrationRequest) -> uuid.UUID:
+    if earlier is None:
+        raise Conflict("conflict", "A request with this Idempotency-Key is being processed; retry shortly.")
+    if earlier["request_hash"] != fingerprint(request):
+        raise Conflict("conflict", "This Idempotency-Key was used with a different request body.")
+    return earlier["migration_id"]
+
+
+async def _refuse_if_migrating(conn: asyncpg.Connection, partner_id: str, e164: str) -> None:
+    running = await repository.open_migration(conn, e164, status.TERMINAL)
+    if running is None:
+        return
+    if running["partner_id"] == partner_id:  # the caller's own migration: naming it helps and reveals nothing
+        raise Conflict("number_already_migrating", f"Migration {running['id']} for {e164} is still in progress.")
+    raise Conflict("number_already_migrating", TAKEN)
 
 
 async def dry_run(facts: MetaGraphFacts, partner_id: str, request: MigrationRequest, clock: Clock) -> DryRunReport:

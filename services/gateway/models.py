@@ -110,9 +110,11 @@ class DryRunReport(BaseModel):
 
 
 class ApiError(BaseModel):
-    code: str
-    message: str
+    code: str = Field(description="Stable, for scripts: e.g. invalid_request, not_found, number_already_migrating, "
+                                  "meta_busy, service_unavailable, registration_unavailable, internal_error.")
+    message: str = Field(description="What happened and what to do, for people.")
     fields: list[dict[str, str]] = Field(default_factory=list)
+    request_id: str | None = Field(default=None, description="Also in the X-Request-Id header; quote it to support.")
 
 
 class ErrorBody(BaseModel):

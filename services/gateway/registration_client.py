@@ -7,9 +7,47 @@ from typing import Any
 
 import httpx
 
+from shared.outages import retry_seconds
+
+ANSWERS = (200, 410)  # registration's own verdicts; anything else means it could not do the work
+PASSED_ON = ("meta_busy", "service_unavailable")  # 503 codes of registration the partner can act on
+
 
 class RegistrationUnavailable(Exception):
-    pass
+    """Registration could not act now: unreachable, Meta busy, or its database away; worth retrying later."""
+
+    def __init__(self, code: str, detail: str, retry_after: int | None = None) -> None:
+        super().__init__(detail)  # for the log; the partner reads our own words from the gateway
+        self.code, self.retry_after = code, retry_after or retry_seconds(None)
+
+
+def _retry_after(response: httpx.Response) -> int:
+    try:
+        return retry_seconds(float(response.headers.get("retry-after", "")))
+    except ValueError:
+        return retry_seconds(None)
+
+
+def _json(response: httpx.Response) -> dict[str, Any] | None:
+    try:
+        body = response.json()
+    except ValueError:  # a proxy's or a crashed worker's text page
+        return None
+    return body if isinstance(body, dict) else None
+
+
+def _verdict(response: httpx.Response) -> dict[str, Any]:
+    body = _json(response)
+    if response.status_code == 503 and body is not None:
+        code = (body.get("error") or {}).get("code") if isinstance(body.get("error"), dict) else None
+        raise RegistrationUnavailable(code if code in PASSED_ON else "meta_busy", f"registration is busy ({code})",
+                                      _retry_after(response))
+    if response.status_code not in ANSWERS or body is None:
+        kind = response.headers.get("content-type", "no type")
+        raise RegistrationUnavailable("registration_unavailable",
+                                      f"registration answered HTTP {response.status_code} ({kind})",
+                                      _retry_after(response))
+    return body
 
 
 class RegistrationClient:
@@ -24,8 +62,9 @@ class RegistrationClient:
         try:
             response = await self._http.post(path, json=body)
         except httpx.HTTPError as error:
-            raise RegistrationUnavailable(f"registration service unreachable ({type(error).__name__})") from None
-        return response.status_code, response.json() if response.content else {}
+            raise RegistrationUnavailable("registration_unavailable",
+                                          f"registration service unreachable ({type(error).__name__})") from None
+        return response.status_code, _verdict(response)
 
     async def submit_code(self, migration_id: uuid.UUID, partner_id: str, code: str) -> dict[str, Any]:
         return (await self._post(f"/internal/migrations/{migration_id}/verification-code",

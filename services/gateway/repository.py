@@ -42,11 +42,15 @@ async def remember(conn: asyncpg.Connection, partner_id: str, key: str, request_
     return bool(inserted)
 
 
-async def open_migration_for(conn: asyncpg.Connection, partner_id: str, phone_number: str,
-                             terminal: frozenset[str]) -> uuid.UUID | None:
-    return await conn.fetchval(
-        "SELECT id FROM migrations WHERE partner_id = $1 AND phone_number = $2 AND NOT (state = ANY($3::text[])) "
-        "LIMIT 1", partner_id, phone_number, list(terminal))
+ONE_OPEN_PER_NUMBER = "migrations_one_open_per_number"  # the unique index of migration 0003
+
+
+async def open_migration(conn: asyncpg.Connection, phone_number: str,
+                         terminal: frozenset[str]) -> asyncpg.Record | None:
+    """The unfinished migration of this number, whichever partner requested it."""
+    return await conn.fetchrow(
+        "SELECT id, partner_id FROM migrations WHERE phone_number = $1 AND NOT (state = ANY($2::text[])) LIMIT 1",
+        phone_number, list(terminal))
 
 
 async def queue_position(pool: asyncpg.Pool, partner_id: str, migration_id: uuid.UUID,

@@ -3,6 +3,7 @@ result of an Embedded Signup session."""
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Awaitable
 from typing import Literal, TypeVar
@@ -12,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from services.gateway import repository
 from services.gateway.api import ERRORS, Partner, view
+from services.gateway.problems import ApiProblem
 from services.gateway.registration_client import RegistrationClient, RegistrationUnavailable
 from shared import outbox
 from shared.events import EmbeddedSignupFinished
@@ -48,14 +50,25 @@ class SignupResult(BaseModel):
 
 
 router = APIRouter()
+log = logging.getLogger("numport.gateway")
 T = TypeVar("T")
+
+
+BUSY = {"meta_busy": "Meta is busy right now; try again in {} s. The migration itself is unaffected.",
+        "service_unavailable": "numport cannot reach its database right now; try again in {} s.",
+        "registration_unavailable": "The registration service is not answering; try again in {} s."}
 
 
 def registration(request: Request) -> RegistrationClient:
     client = request.app.state.deps.registration
     if client is None:
-        raise HTTPException(502, "The registration service is not configured for this gateway.")
+        raise _busy(RegistrationUnavailable("registration_unavailable", "not configured"))
     return client
+
+
+def _busy(error: RegistrationUnavailable) -> ApiProblem:
+    log.warning("registration could not act", extra={"reason": error.code, "error": str(error)})
+    return ApiProblem(503, error.code, BUSY[error.code].format(error.retry_after), retry_after=error.retry_after)
 
 
 async def owned(request: Request, partner_id: str, migration_id: uuid.UUID) -> None:
@@ -80,13 +93,16 @@ async def _reach(call: Awaitable[T]) -> T:
     try:
         return await call
     except RegistrationUnavailable as error:
-        raise HTTPException(502, str(error)) from None
+        raise _busy(error) from None
 
 
 def _answer(answer: dict) -> CodeResult:
-    status = CODE_STATUS.get(answer.get("status", ""), 502)
-    if status in (404, 409, 422, 502):
-        raise HTTPException(status, answer.get("message", "registration gave no answer"))
+    status = CODE_STATUS.get(answer.get("status", ""))
+    if status is None:
+        verdict = answer.get("status")
+        raise _busy(RegistrationUnavailable("registration_unavailable", f"no verdict ({verdict!r})"))
+    if status in (404, 409, 422):
+        raise HTTPException(status, answer.get("message", "registration gave no reason"))
     return CodeResult(**answer)
 
 
