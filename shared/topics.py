@@ -14,6 +14,7 @@ class Topic:
     events: tuple[type[ev.Event], ...]
     producers: tuple[str, ...]
     consumers: tuple[str, ...]
+    partitions: int = 3  # the most replicas any consumer of this topic may run (one member reads a partition)
 
     @property
     def dlq(self) -> str:
