@@ -40,8 +40,8 @@ def _verdict(response: httpx.Response) -> dict[str, Any]:
     body = _json(response)
     if response.status_code == 503 and body is not None:
         code = (body.get("error") or {}).get("code") if isinstance(body.get("error"), dict) else None
-        raise RegistrationUnavailable(code if code in PASSED_ON else "meta_busy", f"registration is busy ({code})",
-                                      _retry_after(response))
+        raise RegistrationUnavailable(code if code in PASSED_ON else "registration_unavailable",
+                                      f"registration is busy ({code})", _retry_after(response))
     if response.status_code not in ANSWERS or body is None:
         kind = response.headers.get("content-type", "no type")
         raise RegistrationUnavailable("registration_unavailable",

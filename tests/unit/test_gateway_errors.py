@@ -79,6 +79,7 @@ def registration(handler) -> RegistrationClient:
 @pytest.mark.parametrize("answer, code, wait", [
     (httpx.Response(503, json={"error": {"code": "meta_busy"}}, headers={"Retry-After": "7"}), "meta_busy", 7),
     (httpx.Response(503, json={"error": {"code": "service_unavailable"}}), "service_unavailable", 5),
+    (httpx.Response(503, text="upstream connect error", headers={"Retry-After": "2"}), "registration_unavailable", 2),
     (httpx.Response(500, text="Internal Server Error"), "registration_unavailable", 5),
     (httpx.Response(401, json={"detail": "internal token missing or wrong"}), "registration_unavailable", 5),
 ])
