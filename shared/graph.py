@@ -57,6 +57,15 @@ class GraphOutcomeUnknown(TransientError):
     """A write may or may not have reached Meta; read the state before trying again."""
 
 
+class GraphUnreachable(TransientError):
+    """The connection never opened: Meta heard nothing."""
+
+
+def certainly_not_applied(error: BaseException) -> bool:
+    """Meta refused before acting (throttled) or never heard of the call: sending it again repeats nothing."""
+    return isinstance(error, GraphUnreachable) or (isinstance(error, GraphError) and error.throttled)
+
+
 def _retry_after(response: httpx.Response) -> float | None:
     value = response.headers.get("retry-after")
     try:
@@ -127,7 +136,7 @@ class GraphClient:
             try:
                 response = await self._http.request(method, path, **kwargs)
             except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
-                error: Exception = TransientError(f"Graph API unreachable: {type(exc).__name__}")
+                error: Exception = GraphUnreachable(f"Graph API unreachable: {type(exc).__name__}")
                 retry_after = None
             except httpx.TransportError as exc:
                 if not idempotent:

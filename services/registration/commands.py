@@ -55,8 +55,9 @@ async def submit_code(reg: Registration, migration_id: uuid.UUID, partner_id: st
                 if getattr(error, "code", None) == 4:  # Meta's own lockout after too many tries
                     return CodeAnswer("new_code_needed", "Meta locked this code after too many tries; request a "
                                                          "new one.")
+                await reg.settle_if_refused(saga, "verify_code", error)
                 if not await ctx.api.code_verified(number_id):
-                    raise  # Meta is busy; the attempt stays open and the verify_check timer settles it
+                    raise  # Meta is busy; an entry it may still act on is settled by the verify_check timer
         await reg.apply(saga, "verify_code", steps.code_verified(saga, ctx))
     return CodeAnswer("verified", "Code accepted; the number is being registered.")  # the scheduler goes on
 
@@ -79,7 +80,12 @@ async def resend_code(reg: Registration, migration_id: uuid.UUID, partner_id: st
             return saga
         async with reg.pool.acquire() as conn:
             await repository.update(conn, migration_id, reg.clock.now(), state="request_code", code_method=method)
-        await reg.advance_locked(migration_id)  # the customer is waiting for this SMS: send it now
+        try:
+            await reg.advance_locked(migration_id, interactive=True)  # the customer is waiting: send it now
+        except TransientError:
+            async with reg.pool.acquire() as conn:  # Meta is busy: keep waiting on the code already sent
+                await repository.update(conn, migration_id, reg.clock.now(), state="awaiting_code")
+            raise
     return CodeAnswer("code_requested", f"A new code is on its way by {method}.")
 
 

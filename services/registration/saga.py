@@ -22,7 +22,7 @@ from shared import events as ev
 from shared import failpoints, outbox
 from shared.clock import Clock
 from shared.errors import TransientError
-from shared.graph import GraphPermanentError
+from shared.graph import GraphPermanentError, certainly_not_applied
 from shared.secrets import Cipher, new_api_key
 
 log = logging.getLogger("numport.registration")
@@ -59,7 +59,9 @@ class Registration:
             if mine:
                 await self.advance_locked(migration_id)
 
-    async def advance_locked(self, migration_id: uuid.UUID) -> None:
+    async def advance_locked(self, migration_id: uuid.UUID, interactive: bool = False) -> None:
+        """Run steps until the saga waits or finishes. `interactive`: a person is waiting on this call, so a
+        transient failure is theirs to hear about (and retry) instead of a timer's to retry."""
         while (saga := await repository.load(self.pool, migration_id)) is not None:
             if saga.state in domain.WAITING or saga.state in domain.FINISHED:
                 return
@@ -70,6 +72,8 @@ class Registration:
             except GraphPermanentError as error:
                 await self.fail(saga, saga.state, f"META_{error.code}", f"Meta refused {saga.state}: {error.message}")
             except (TransientError, LookupError) as error:
+                if interactive and isinstance(error, TransientError):
+                    raise
                 log.warning("saga step will be retried", extra={"migration_id": str(saga.migration_id),
                                                                  "step": saga.state, "error": str(error)})
                 retry_at = self.clock.now() + timedelta(seconds=getattr(error, "retry_after", None) or 5)
@@ -89,7 +93,11 @@ class Registration:
         if outcome is None:
             pin = await self.record_sent(saga, step, attempt, ctx)
             failpoints.hit(f"registration.before_send.{step}")
-            outcome = await steps.register_send(saga, ctx, pin) if send is None else await send(saga, ctx)
+            try:
+                outcome = await steps.register_send(saga, ctx, pin) if send is None else await send(saga, ctx)
+            except TransientError as error:
+                await self.settle_if_refused(saga, step, error)
+                raise
             failpoints.hit(f"registration.after_send.{step}")
         await self.apply(saga, step, outcome)
 
@@ -107,6 +115,12 @@ class Registration:
             if step == "register" and not saga.pin_ciphertext:
                 await repository.update(conn, saga.migration_id, ctx.now, pin_ciphertext=self.cipher.encrypt(pin))
         return pin
+
+    async def settle_if_refused(self, saga: SagaRow, step: str, error: TransientError) -> None:
+        """A call Meta turned away (throttled) or never heard of needs no outcome window: settle it now."""
+        if certainly_not_applied(error):
+            async with self.pool.acquire() as conn:
+                await repository.settle(conn, saga.migration_id, step, "not_applied", self.clock.now())
 
     async def entry_in_flight(self, saga: SagaRow, ctx: steps.Context) -> WriteInFlight | None:
         """An earlier code entry Meta may still be acting on, as the error to answer with while it may."""

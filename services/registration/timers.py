@@ -45,7 +45,7 @@ async def on_verify_check(saga: SagaRow, ctx: steps.Context) -> steps.Outcome:
     """A code entry whose answer never came (a crash, a lost answer): Meta's number state says if it went through."""
     if await ctx.api.code_verified(saga.phone_number_id or ""):
         return steps.code_verified(saga, ctx)
-    return steps.Outcome(saga.state)
+    return steps.Outcome(saga.state, clear=("verify_check",))  # Meta did not take it: the customer types again
 
 
 async def on_setup_poll(saga: SagaRow, ctx: steps.Context) -> steps.Outcome:
