@@ -70,8 +70,8 @@ async def reset(bootstrap: str) -> None:
                 await asyncio.sleep(0.1)
         dlq_config = {"max.message.bytes": str(DEAD_LETTER_MAX_BYTES)}
         wanted = [t.name for t in ALL] + [t.dlq for t in ALL]
-        await admin.create_topics([NewTopic(t.name, 3, 1) for t in ALL] +
-                                  [NewTopic(t.dlq, 3, 1, topic_configs=dlq_config) for t in ALL])
+        await admin.create_topics([NewTopic(t.name, t.partitions, 1) for t in ALL] +
+                                  [NewTopic(t.dlq, t.partitions, 1, topic_configs=dlq_config) for t in ALL])
         for _ in range(100):  # a new partition answers only once it has a leader
             described = await admin.describe_topics(wanted)
             if all(p["leader"] >= 0 for t in described for p in t["partitions"]) and len(described) == len(wanted):
