@@ -63,8 +63,9 @@ def _port_or_free(preferred: int) -> int | None:
 
 @contextlib.contextmanager
 def running(scenario: str | dict = "demo", gateway_port: int = 8080, sandbox_port: int = 8099,
-            **service_settings: str) -> Iterator[LocalStack]:
-    with infra.running() as local:
+            on: infra.Infra | None = None, **service_settings: str) -> Iterator[LocalStack]:
+    """Everything started here is stopped on exit; `on` runs the services on infrastructure already running."""
+    with contextlib.nullcontext(on) if on else infra.running() as local:
         asyncio.run(kafkaio.reset(local.kafka_bootstrap))
         world, faults = World(), Faults()
         world.load(read_scenario(scenario) if isinstance(scenario, str) else scenario)
