@@ -33,10 +33,11 @@ def go_tool(name: str) -> Path:
     module, version = GO_TOOLS[name]
     target = BIN / f"{name}-{version}"
     if not target.exists():
-        if not shutil.which("go"):
+        go = shutil.which("go") or shutil.which("go", path="/usr/local/go/bin")  # the official tarball's place
+        if not go:
             raise SystemExit(f"numport: building {name} {version} needs Go 1.26 or newer (`go` is not on PATH)")
         with tempfile.TemporaryDirectory() as gobin:
-            _run("go", "install", f"{module}@{version}", GOBIN=gobin, CGO_ENABLED="0")
+            _run(go, "install", f"{module}@{version}", GOBIN=gobin, CGO_ENABLED="0")
             BIN.mkdir(parents=True, exist_ok=True)
             shutil.move(Path(gobin) / name, target)
     return target
