@@ -13,6 +13,7 @@ import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import asyncpg
 from pydantic import ValidationError
@@ -69,6 +70,7 @@ class Subscription:
     events: tuple[type[Event], ...]
     description: str
     batch: bool = False
+    decode: Callable[[bytes], Any] = parse_event  # raw topics bring their own record model (with an event_id)
 
 
 @dataclass
@@ -85,7 +87,7 @@ class Consumer:
         return f"{self.group_prefix}.{self.service}"
 
     def _parse(self, sub: Subscription, record: Record) -> Event | None:
-        event = parse_event(record.value)
+        event = sub.decode(record.value)
         if type(event) not in sub.events:
             CONSUMED.labels(self.service, record.topic, "ignored").inc()
             return None

@@ -231,6 +231,40 @@ class EmbeddedSignupFinished(Event):
     phone_number_id: str = Field(description="The number's Graph id, as the signup session returned it.")
 
 
+class MetaWebhookChange(BaseModel):
+    """One change of a webhook delivery from Meta, whose signature the gateway checked, with Meta's value untouched.
+
+    Not a migration event: Meta's webhooks belong to numbers and WABAs. Its id is derived from the content, so
+    Meta's redeliveries of the same change carry the same id and deduplicate in every consumer's inbox.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    event_id: uuid.UUID = Field(description="uuid5 of the field, the WABA and the change's canonical JSON.")
+    type: Literal["MetaWebhookChange"] = Field("MetaWebhookChange", description="Record type name.")
+    schema_version: Literal[1] = Field(default=1, description="Record schema version; bumped only on breaking change.")
+    received_at: AwareDatetime = Field(description="When the gateway accepted the delivery (not when it happened).")
+    field: str = Field(description="Meta's webhook field: messages, message_template_status_update, security, …")
+    waba_id: str = Field(description="The entry's id: the WABA the change belongs to.")
+    entry_time: int | None = Field(default=None, description="The entry's `time`, epoch seconds, as Meta sent it.")
+    phone_number: PhoneKey | None = Field(default=None, description="The business number in E.164, when the change "
+                                                                    "names one (metadata.display_phone_number).")
+    phone_number_id: str | None = Field(default=None, description="The business number's Graph id, when named.")
+    value: dict[str, Any] = Field(description="The change's value exactly as Meta sent it.")
+
+    @property
+    def key(self) -> bytes:
+        """Kafka key: the number, so one number's statuses stay in order; else the WABA."""
+        return (self.phone_number or self.waba_id).encode()
+
+
+webhook_change_adapter: TypeAdapter[MetaWebhookChange] = TypeAdapter(MetaWebhookChange)
+
+
+def parse_webhook_change(raw: bytes | str) -> MetaWebhookChange:
+    return webhook_change_adapter.validate_json(raw)
+
+
 ALL_EVENTS: tuple[type[Event], ...] = (
     MigrationRequested, NumberEligible, NumberIneligible, MigrationNotNeeded, MigrationQueued, OboRequested,
     OboReminderSent, OboAccepted, PhoneNumberAdded, VerificationCodeRequested, VerificationCodeRejected,

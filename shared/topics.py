@@ -60,7 +60,17 @@ TEMPLATE_EVENTS = Topic(
     consumers=("gateway",),
 )
 
-ALL = (MIGRATION_REQUESTS, PRECHECK_RESULTS, REGISTRATION_EVENTS, TEMPLATE_EVENTS, SIGNUP_EVENTS)
+META_WEBHOOKS = Topic(
+    "numport.meta.webhooks",
+    "Meta's webhooks as delivered (signature checked), one record per change; keyed by the business number, else "
+    "by the WABA. Meta redelivers for days, so consumers deduplicate on the record's content-derived id.",
+    (ev.MetaWebhookChange,),  # type: ignore[arg-type] - a wire record, not a migration event
+    producers=("gateway",),
+    consumers=("templates", "billing"),
+    partitions=6,
+)
+
+ALL = (MIGRATION_REQUESTS, PRECHECK_RESULTS, REGISTRATION_EVENTS, TEMPLATE_EVENTS, SIGNUP_EVENTS, META_WEBHOOKS)
 
 
 def topic_of(event: ev.Event) -> Topic:

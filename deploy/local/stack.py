@@ -23,6 +23,7 @@ from shared.secrets import new_encryption_key
 
 SERVICES = ("precheck", "registration", "gateway")  # registration first: the gateway needs its address
 APP_SECRET = "local-stack-app-secret"
+VERIFY_TOKEN = "local-stack-verify-token"
 BSP_BUSINESS_ID, APP_ID = "100000000000009", "400000000000001"  # "us" in the sandbox scenarios
 
 
@@ -52,7 +53,8 @@ def services_env(kafka: str, database: str, sandbox: str, **overrides: str) -> d
     return {"NUMPORT_KAFKA_BOOTSTRAP": kafka, "NUMPORT_DATABASE_URL": database, "NUMPORT_GRAPH_BASE_URL": sandbox,
             "NUMPORT_GRAPH_TOKEN": "local-stack-token", "NUMPORT_SECRETS_KEY": new_encryption_key(),
             "NUMPORT_INTERNAL_TOKEN": secrets.token_urlsafe(24), "NUMPORT_BSP_BUSINESS_ID": BSP_BUSINESS_ID,
-            "NUMPORT_APP_ID": APP_ID, "NUMPORT_OBO_POLL_SECONDS": "1", "NUMPORT_SCHEDULER_TICK_SECONDS": "0.2",
+            "NUMPORT_APP_ID": APP_ID, "NUMPORT_APP_SECRET": APP_SECRET, "NUMPORT_WEBHOOK_VERIFY_TOKEN": VERIFY_TOKEN,
+            "NUMPORT_OBO_POLL_SECONDS": "1", "NUMPORT_SCHEDULER_TICK_SECONDS": "0.2",
             **overrides}
 
 
@@ -80,6 +82,7 @@ def running(scenario: str | dict = "demo", gateway_port: int = 8080, sandbox_por
                     stack.services[name] = ServiceProcess(name, stack.service_env(), port).start()
                 for process in stack.services.values():
                     process.wait_ready()
+                hooks.url = f"{stack.api_url}/webhooks/meta"  # the sandbox delivers Meta's webhooks to our gateway
                 stack.api_key = asyncio.run(create_partners_at(local.database_url, "local-partner"))[0]
                 yield stack
             finally:

@@ -46,6 +46,9 @@ class GatewayDeps:
     facts: MetaGraphFacts
     clock: Clock
     registration: Any = None  # RegistrationClient; None where no registration service runs
+    producer: Any = None  # shared.kafka.Producer: Meta's webhooks go to Kafka before Meta hears 200
+    app_secret: str | None = None  # checks X-Hub-Signature-256
+    webhook_verify_token: str | None = None  # Meta's subscription handshake
 
 
 def view(row: asyncpg.Record) -> MigrationView:
@@ -146,6 +149,8 @@ def create_api(deps: GatewayDeps) -> FastAPI:
         return MigrationPage(data=[view(r) for r in rows], next_cursor=next_cursor)
 
     from services.gateway.saga_api import router  # it builds on this module's Partner and view
+    from services.gateway.webhooks import router as meta_webhooks
 
     api.include_router(router)
+    api.include_router(meta_webhooks)
     return api

@@ -23,6 +23,8 @@ class GatewaySettings(ServiceSettings, GraphSettings):
     website_timeout_seconds: float = 3.0
     registration_url: str | None = Field(default=None, description="Registration's internal API.")
     internal_token: SecretStr | None = Field(default=None, description="Shared with registration.")
+    app_secret: SecretStr | None = Field(default=None, description="Our Meta app's secret: webhook signatures.")
+    webhook_verify_token: SecretStr | None = Field(default=None, description="Meta's webhook subscription handshake.")
 
 
 @contextlib.asynccontextmanager
@@ -33,13 +35,18 @@ async def wire(runtime: Runtime) -> AsyncIterator[Wired]:
     registration = RegistrationClient(settings.registration_url, settings.internal_token.get_secret_value()) \
         if settings.registration_url and settings.internal_token else None
     deps = GatewayDeps(runtime.pool, MetaGraphFacts(graph, settings.website_timeout_seconds), runtime.clock,
-                       registration)
+                       registration, runtime.producer, _reveal(settings.app_secret),
+                       _reveal(settings.webhook_verify_token))
     try:
         yield Wired({sub.name: on_migration_event for sub in SUBSCRIPTIONS}, create_api(deps))
     finally:
         await graph.aclose()
         if registration:
             await registration.aclose()
+
+
+def _reveal(secret: SecretStr | None) -> str | None:
+    return secret.get_secret_value() if secret else None
 
 
 SUBSCRIPTIONS = tuple(
