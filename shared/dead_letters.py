@@ -69,9 +69,6 @@ class DeadLetters:
         self.producer, self.service, self.consumer = producer, service, consumer
         self._sent: list[_Sent] = []
 
-    def __len__(self) -> int:
-        return len(self._sent)
-
     async def add(self, record: Record, reason: str, error: Exception) -> None:
         """Send at once, without waiting for the acknowledgement."""
         self._sent.append(await self._send(record, redact_text(reason), type(error).__name__))
