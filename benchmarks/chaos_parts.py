@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import asyncpg
 import httpx
 from aiokafka import AIOKafkaConsumer
+from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.structs import TopicPartition
 
 from benchmarks.migration_pipeline import request
@@ -185,12 +186,17 @@ async def fill_report(local: LocalStack, report: Report, progress: Progress, res
 
 
 async def end_offsets(bootstrap: str, names: list[str]) -> dict[TopicPartition, int]:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        described = await admin.describe_topics([t for t in names if t in existing]) if existing & set(names) else []
+    finally:
+        await admin.close()
+    partitions = [TopicPartition(t["topic"], p["partition"]) for t in described for p in t["partitions"]]
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None)
     await consumer.start()
     try:
-        existing = await consumer.topics()
-        partitions = [TopicPartition(t, p) for t in names if t in existing
-                      for p in consumer.partitions_for_topic(t) or ()]
         return await consumer.end_offsets(partitions) if partitions else {}
     finally:
         await consumer.stop()
@@ -200,6 +206,7 @@ async def registered_ids(bootstrap: str) -> dict[str, int]:
     """Distinct `PhoneRegistered` event ids per migration, as every downstream consumer sees them."""
     name = topics.REGISTRATION_EVENTS.name
     total = sum((await end_offsets(bootstrap, [name])).values())
+    assert total > 0, f"{name} is empty or missing"
     ids: dict[uuid.UUID, set[uuid.UUID]] = {}
     for event in (parse_event(r.value) for r in await kafkaio.read(bootstrap, name, lambda rs: len(rs) >= total)):
         if event.type == "PhoneRegistered":
