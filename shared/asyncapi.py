@@ -11,10 +11,13 @@ from shared.events import Event
 
 DLQ_HEADERS = {
     "type": "object",
-    "description": "Original headers plus why the record could not be processed.",
+    "description": "Original headers plus why the record could not be processed. A record too large for any "
+                   "copy is shortened: its first 1 KiB, its SHA-256 and length, and x-numport-dlq-shortened.",
     "properties": {name: {"type": "string"} for name in (
         "x-numport-dlq-reason", "x-numport-dlq-error-type", "x-numport-dlq-consumer",
-        "x-numport-original-topic", "x-numport-original-partition", "x-numport-original-offset")},
+        "x-numport-original-topic", "x-numport-original-partition", "x-numport-original-offset",
+        "x-numport-dlq-shortened", "x-numport-original-sha256", "x-numport-original-length",
+        "x-numport-original-header-count")},
 }
 
 

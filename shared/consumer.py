@@ -28,6 +28,7 @@ from shared.metrics import CONSUMED, HANDLER_SECONDS
 from shared.topics import Topic
 
 log = logging.getLogger("numport.consumer")
+UNDECODABLE = (ValidationError, ValueError, TypeError, UnicodeError)  # a record no retry will make readable
 INFRA_ERRORS = (OSError, asyncpg.InterfaceError, asyncpg.PostgresConnectionError, asyncpg.CannotConnectNowError)
 
 
@@ -124,7 +125,7 @@ class Consumer:
         try:
             try:
                 event = self._parse(sub, record)
-            except ValidationError as error:
+            except UNDECODABLE as error:
                 await letters.add(record, f"malformed event: {_summary(error)}", error)
                 return
             if event is None:
@@ -147,7 +148,7 @@ class Consumer:
             try:
                 if (event := self._parse(sub, record)) is not None:
                     parsed.append((record, event))
-            except ValidationError as error:
+            except UNDECODABLE as error:
                 await letters.add(record, f"malformed event: {_summary(error)}", error)
         if not parsed:
             return
@@ -179,6 +180,8 @@ class Consumer:
                 await handler([e for e in unique if e.event_id in fresh], Tx(conn))
 
 
-def _summary(error: ValidationError) -> str:
+def _summary(error: Exception) -> str:
+    if not isinstance(error, ValidationError):  # a raw topic's own decoder: its message is the reason
+        return f"{type(error).__name__}: {error}"
     parts = [f"{'.'.join(str(p) for p in e['loc']) or 'payload'}: {e['msg']}" for e in error.errors()[:5]]
     return "; ".join(parts)
