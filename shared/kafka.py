@@ -12,6 +12,8 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
+from shared.kafka_connection import KafkaConnection
+
 Headers = dict[str, str]
 log = logging.getLogger("numport.kafka")
 
@@ -45,13 +47,14 @@ class Letter:
 
 
 class Producer:
-    def __init__(self, bootstrap: str, client_id: str) -> None:
-        self._producer = AIOKafkaProducer(bootstrap_servers=bootstrap, client_id=client_id, acks="all",
+    def __init__(self, connection: KafkaConnection | str, client_id: str) -> None:
+        reach = _options(connection)
+        self._producer = AIOKafkaProducer(**reach, client_id=client_id, acks="all",
                                           enable_idempotence=True, linger_ms=5, max_batch_size=262144)
         # Dead letters get their own producer: its size limit matches the `.dlq` topics (so an oversized letter is
         # refused before it is sent), and a refusal by the broker cannot break the sequence numbers the
         # idempotent producer of the outbox relies on.
-        self._dead_letters = AIOKafkaProducer(bootstrap_servers=bootstrap, client_id=f"{client_id}-dlq", acks="all",
+        self._dead_letters = AIOKafkaProducer(**reach, client_id=f"{client_id}-dlq", acks="all",
                                               linger_ms=5, max_batch_size=262144,
                                               max_request_size=DEAD_LETTER_MAX_BYTES)
 
@@ -76,9 +79,14 @@ class Producer:
         return await self._dead_letters.send(letter.topic, letter.value, key=letter.key, headers=list(letter.headers))
 
 
-async def ensure_dead_letter_topics(bootstrap: str, inputs: Iterable[str]) -> None:
+def _options(connection: KafkaConnection | str) -> dict[str, Any]:
+    """A plain address (tests, local tools) or a full connection description."""
+    return (KafkaConnection(connection) if isinstance(connection, str) else connection).client_options()
+
+
+async def ensure_dead_letter_topics(connection: KafkaConnection | str, inputs: Iterable[str]) -> None:
     """Give every input topic a `<topic>.dlq` that accepts `DEAD_LETTER_MAX_BYTES`: create it, or raise its limit."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(**_options(connection))
     await admin.start()
     try:
         inputs = sorted(set(inputs))

@@ -23,10 +23,11 @@ from shared.clock import Clock, SystemClock
 from shared.clock import from_environment as clock_from_environment
 from shared.consumer import BatchHandler, Consumer, EventHandler, Subscription
 from shared.kafka import Producer, Record, ensure_dead_letter_topics
+from shared.kafka_connection import KafkaConnection
 from shared.logging import configure
 from shared.outbox import Relay
 from shared.polling import Poller, Routes
-from shared.settings import ServiceSettings
+from shared.settings import ServiceSettings, kafka_connection
 from shared.stuck import StuckPartitions
 
 log = logging.getLogger("numport.service")
@@ -106,10 +107,10 @@ def _poll_callback(poller: Poller, routes: Routes) -> Callable[..., Any]:
     return on_poll
 
 
-async def _prepare_dead_letter_topics(bootstrap: str, spec: ServiceSpec) -> None:
+async def _prepare_dead_letter_topics(connection: KafkaConnection, spec: ServiceSpec) -> None:
     """Without the rights to create or alter topics the service still runs: oversized dead letters get shortened."""
     try:
-        await ensure_dead_letter_topics(bootstrap, [sub.topic.name for sub in spec.subscriptions])
+        await ensure_dead_letter_topics(connection, [sub.topic.name for sub in spec.subscriptions])
     except Exception as error:
         log.error("dead-letter topics not prepared; dead letters that do not fit will be shortened",
                   extra={"error": repr(error)})
@@ -119,19 +120,20 @@ async def _prepare_dead_letter_topics(bootstrap: str, spec: ServiceSpec) -> None
 async def running(spec: ServiceSpec, settings: ServiceSettings, clock: Clock | None = None) -> AsyncIterator[Runtime]:
     """Start everything in dependency order; on exit stop consuming, drain the outbox, then close resources."""
     pool = await db.open_pool(settings.database_url, spec.name, spec.migrations, settings.db_pool_max)
-    producer = Producer(settings.kafka_bootstrap, client_id=f"numport-{spec.name}")
+    connection = kafka_connection(settings)
+    producer = Producer(connection, client_id=f"numport-{spec.name}")
     await producer.start()
     runtime = Runtime(settings, pool, producer, clock or clock_from_environment())
     relay = Relay(pool, producer, spec.name, settings.relay_batch_size, settings.relay_idle_seconds)
-    broker = KafkaBroker(settings.kafka_bootstrap, client_id=f"numport-{spec.name}",
-                         logger=logging.getLogger("faststream"))
+    broker = KafkaBroker(connection.bootstrap, client_id=f"numport-{spec.name}",
+                         security=connection.faststream_security(), logger=logging.getLogger("faststream"))
     consumer = Consumer(spec.name, pool, settings.consumer_max_attempts, settings.consumer_backoff_seconds,
                         settings.consumer_group_prefix)
     poller = Poller(consumer, producer, StuckPartitions(spec.name, settings.consumer_stuck_seconds))
     tasks: list[asyncio.Task[Any]] = []
     try:
         async with spec.wire(runtime) as wired:
-            await _prepare_dead_letter_topics(settings.kafka_bootstrap, spec)
+            await _prepare_dead_letter_topics(connection, spec)
             subscribe(broker, spec, poller, wired.handlers, settings.batch_max_records)
             tasks.append(asyncio.create_task(relay.run(), name="outbox-relay"))
             tasks += [asyncio.create_task(loop(), name=loop.__name__) for loop in wired.background]

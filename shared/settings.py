@@ -8,6 +8,8 @@ from typing import TypeVar
 from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared.kafka_connection import KafkaConnection
+
 S = TypeVar("S", bound=BaseSettings)
 
 
@@ -17,6 +19,11 @@ class ServiceSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="NUMPORT_", extra="ignore")
 
     kafka_bootstrap: str = Field(description="Kafka bootstrap servers, host:port[,host:port].")
+    kafka_security_protocol: str = Field(default="PLAINTEXT", pattern="^(PLAINTEXT|SSL|SASL_PLAINTEXT|SASL_SSL)$")
+    kafka_sasl_mechanism: str = Field(default="PLAIN", pattern="^(PLAIN|SCRAM-SHA-256|SCRAM-SHA-512)$")
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: SecretStr | None = Field(default=None, description="Never logged.")
+    kafka_ssl_cafile: str | None = Field(default=None, description="CA bundle of the Kafka cluster (PEM).")
     database_url: str = Field(description="PostgreSQL URL, postgresql://user@host:port/db.")
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=0, ge=0, le=65535, description="Port of /healthz, /readyz, /metrics; 0 = any.")
@@ -64,3 +71,9 @@ def load(model: type[S]) -> S:
     except ValidationError as error:
         print(_describe(error, model), file=sys.stderr)
         raise SystemExit(2) from None
+
+
+def kafka_connection(settings: ServiceSettings) -> KafkaConnection:
+    password = settings.kafka_sasl_password.get_secret_value() if settings.kafka_sasl_password else None
+    return KafkaConnection(settings.kafka_bootstrap, settings.kafka_security_protocol, settings.kafka_sasl_mechanism,
+                           settings.kafka_sasl_username, password, settings.kafka_ssl_cafile)

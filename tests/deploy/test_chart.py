@@ -31,8 +31,8 @@ def test_every_rendered_object_validates(value_set: str, kube_version: str) -> N
 
 
 def test_examples_validate() -> None:
-    manifests = "\n---\n".join((EXAMPLES / name).read_text() for name in ("kafka.yaml", "kafka-topics.yaml",
-                                                                          "postgres.yaml"))
+    names = ("kafka.yaml", "kafka-topics.yaml", "kafka-user.yaml", "postgres.yaml")
+    manifests = "\n---\n".join((EXAMPLES / name).read_text() for name in names)
     checked = kubeconform(manifests)
     assert checked.code == 0 and "Invalid: 0, Errors: 0, Skipped: 0" in checked.out, checked.out + checked.err
 

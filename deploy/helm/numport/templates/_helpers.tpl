@@ -68,7 +68,7 @@ helm.sh/chart: {{ printf "%s-%s" .root.Chart.Name .root.Chart.Version }}
 
 {{/* Secrets reach pods only through secretKeyRef: a secret setting among plain values stops the render. */}}
 {{- define "numport.notSecret" -}}
-{{- if or (hasKey .root.Values.secrets.keys .setting) (eq .setting "NUMPORT_DATABASE_URL") -}}
+{{- if or (hasKey .root.Values.secrets.keys .setting) (has .setting (list "NUMPORT_DATABASE_URL" "NUMPORT_KAFKA_SASL_PASSWORD")) -}}
 {{- fail (printf "%s.%s: a secret setting; the chart reads it from an existing Secret, never from values" .where .setting) -}}
 {{- end -}}
 {{- end -}}
