@@ -20,3 +20,7 @@ OUTBOX_PENDING = Gauge("numport_outbox_pending", "Outbox rows not yet published,
                        ["service"])
 GRAPH_REQUESTS = Counter("numport_graph_requests_total", "Graph API calls, by method and outcome.",
                          ["method", "outcome"])
+HTTP_RESPONSES = Counter("numport_http_responses_total", "Answers of a service's API, by route and status class.",
+                         ["service", "status"])
+SAGA_ESCALATIONS = Counter("numport_saga_escalations_total", "Migrations escalated to support, by reason code.",
+                           ["reason"])

@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from shared.metrics import HTTP_RESPONSES
 from shared.outages import RETRY_SECONDS, backend_away
 
 log = logging.getLogger("numport.gateway")
@@ -88,6 +89,7 @@ class RequestIds:
             if message["type"] == "http.response.start":
                 started = True
                 MutableHeaders(scope=message)["X-Request-Id"] = rid
+                HTTP_RESPONSES.labels("gateway", f"{message['status'] // 100}xx").inc()
             await send(message)
 
         try:

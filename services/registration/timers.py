@@ -9,6 +9,7 @@ from __future__ import annotations
 from services.registration import domain, steps
 from services.registration.repository import SagaRow
 from shared import events as ev
+from shared.metrics import SAGA_ESCALATIONS
 
 OBO_TIMERS = ("obo_poll", "obo_reminder", "obo_expiry")
 REFUSED_OBO = {"DECLINE", "EXPIRED", "CANCELED", "INVALID"}
@@ -68,6 +69,7 @@ async def escalate(saga: SagaRow, ctx: steps.Context, reason: str, timer: str) -
         number_status=str(number.get("status", "unknown")), waba_id=saga.source_waba_id or "unknown",
         business_id=saga.business_id, phone_number=saga.phone_number)
     escalated = steps.event(ev.MigrationEscalated, saga, ctx.now, reason_code=reason, ticket=ticket)
+    SAGA_ESCALATIONS.labels(reason).inc()
     return steps.Outcome(saga.state, {"escalations": [*saga.escalations, reason]}, [escalated], clear=(timer,))
 
 
