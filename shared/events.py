@@ -64,6 +64,11 @@ Actor = Literal["customer", "current_bsp", "numport"]
 
 
 class MigrationRequested(Event):
+    """A partner asked to migrate a number to us.
+
+    The request as the partner made it, after the API validated it; precheck consumes it.
+    """
+
     type: Literal["MigrationRequested"] = Field("MigrationRequested", description="Event type name.")
     partner_id: str = Field(description="Our partner (reseller or platform team) that asked for the migration.")
     business_id: str = Field(description="Meta Business Manager ID the customer gave.")
@@ -90,6 +95,11 @@ class CheckOutcome(BaseModel):
 
 
 class NumberEligible(Event):
+    """Precheck found nothing in the way: the number may migrate.
+
+    Carries the whole request, so registration and templates can start without asking the gateway.
+    """
+
     type: Literal["NumberEligible"] = Field("NumberEligible", description="Event type name.")
     report: tuple[CheckOutcome, ...] = Field(description="Every check with its outcome.")
     partner_id: str = Field(description="Our partner that asked for the migration.")
@@ -102,18 +112,33 @@ class NumberEligible(Event):
 
 
 class NumberIneligible(Event):
+    """Precheck found blockers; nothing was changed anywhere.
+
+    Names every failed check with who must act and the remedy, so the partner can fix them all at once.
+    """
+
     type: Literal["NumberIneligible"] = Field("NumberIneligible", description="Event type name.")
     report: tuple[CheckOutcome, ...] = Field(description="Every check with its outcome.")
     failed: tuple[str, ...] = Field(description="Reason codes of the failed checks.")
 
 
 class MigrationNotNeeded(Event):
+    """No migration is needed: the number is already ours, or can simply be added.
+
+    Ends the request without touching Meta.
+    """
+
     type: Literal["MigrationNotNeeded"] = Field("MigrationNotNeeded", description="Event type name.")
     outcome: Literal["add_directly", "already_moved"] = Field(description="Why no migration is needed.")
     message: str = Field(description="What the partner should do instead.")
 
 
 class OboAccepted(Event):
+    """The customer accepted our Message-on-Behalf request.
+
+    From now on we may add the number to the destination WABA.
+    """
+
     type: Literal["OboAccepted"] = Field("OboAccepted", description="Event type name.")
     business_id: str = Field(description="Customer business that accepted the Message-on-Behalf request.")
     destination_waba_id: str = Field(description="WABA the request was for.")
@@ -121,6 +146,11 @@ class OboAccepted(Event):
 
 
 class PhoneRegistered(Event):
+    """The number is registered on Cloud API in the destination WABA: the migration-complete instant.
+
+    `completed_at` (Meta's `last_onboarded_time`) divides billing between the source and destination partners.
+    """
+
     type: Literal["PhoneRegistered"] = Field("PhoneRegistered", description="Event type name.")
     phone_number_id: str = Field(description="Graph id of the number on the destination WABA.")
     destination_waba_id: str = Field(description="WABA the number now belongs to.")
@@ -138,6 +168,11 @@ class TemplateOutcome(BaseModel):
 
 
 class TemplatesDuplicated(Event):
+    """Templates of the source WABA were copied to the destination WABA.
+
+    Lists what was migrated, skipped with its reason, left out for the limit, and failed.
+    """
+
     type: Literal["TemplatesDuplicated"] = Field("TemplatesDuplicated", description="Event type name.")
     source_waba_id: str = Field(description="WABA the templates were copied from.")
     destination_waba_id: str = Field(description="WABA the templates were copied to.")
@@ -145,6 +180,11 @@ class TemplatesDuplicated(Event):
 
 
 class MigrationFailed(Event):
+    """The migration stopped for good at one step.
+
+    Carries the step, a stable reason code and a message in our words.
+    """
+
     type: Literal["MigrationFailed"] = Field("MigrationFailed", description="Event type name.")
     step: str = Field(description="Saga step that failed.")
     reason_code: str = Field(description="Stable code of the failure.")
@@ -152,6 +192,11 @@ class MigrationFailed(Event):
 
 
 class MigrationEscalated(Event):
+    """A person has to look: the saga opened a support ticket and keeps waiting.
+
+    Raised when no code came within an hour, or the number stayed in setup for an hour.
+    """
+
     type: Literal["MigrationEscalated"] = Field("MigrationEscalated", description="Event type name.")
     identity_fields: ClassVar[tuple[str, ...]] = ("reason_code",)
     reason_code: str = Field(description="Why a human must step in.")
@@ -159,36 +204,66 @@ class MigrationEscalated(Event):
 
 
 class MigrationCompleted(Event):
+    """The migration is done: registered, paid through our credit line, webhooks on, API key issued.
+
+    The last event of a successful migration.
+    """
+
     type: Literal["MigrationCompleted"] = Field("MigrationCompleted", description="Event type name.")
     phone_number_id: str = Field(description="Graph id of the number on the destination WABA.")
     completed_at: AwareDatetime = Field(description="Same instant as PhoneRegistered.completed_at.")
 
 
 class MigrationQueued(Event):
+    """The number waits for earlier numbers of the same destination WABA.
+
+    The customer reads one code at a time, so one WABA's numbers migrate one after another.
+    """
+
     type: Literal["MigrationQueued"] = Field("MigrationQueued", description="Event type name.")
     destination_waba_id: str = Field(description="WABA whose numbers migrate one after another.")
     position: int = Field(ge=1, description="1 = next to start; the customer reads one code at a time.")
 
 
 class OboRequested(Event):
+    """We asked the customer's business for Message-on-Behalf access to its WABA.
+
+    An admin of the customer's business must accept it in Business Manager.
+    """
+
     type: Literal["OboRequested"] = Field("OboRequested", description="Event type name.")
     obo_request_id: str = Field(description="Graph id of the on-behalf-of request sent to the customer.")
     destination_waba_id: str = Field(description="WABA the request is for.")
 
 
 class OboReminderSent(Event):
+    """The OBO request is still not accepted; the customer was reminded.
+
+    Reminders repeat until the request expires.
+    """
+
     type: Literal["OboReminderSent"] = Field("OboReminderSent", description="Event type name.")
     identity_fields: ClassVar[tuple[str, ...]] = ("reminder",)
     reminder: int = Field(ge=1, description="How many reminders so far, this one included.")
 
 
 class PhoneNumberAdded(Event):
+    """The number was added to the destination WABA with the migrate flag.
+
+    Its new Graph id on the destination is in the event.
+    """
+
     type: Literal["PhoneNumberAdded"] = Field("PhoneNumberAdded", description="Event type name.")
     phone_number_id: str = Field(description="Graph id of the number, added with the migrate flag.")
     destination_waba_id: str = Field(description="WABA the number was added to.")
 
 
 class VerificationCodeRequested(Event):
+    """Meta was asked to send the 6-digit ownership code by SMS or voice call.
+
+    Sent in the customer's language; the code itself never travels on Kafka.
+    """
+
     type: Literal["VerificationCodeRequested"] = Field("VerificationCodeRequested", description="Event type name.")
     identity_fields: ClassVar[tuple[str, ...]] = ("attempt",)
     attempt: int = Field(ge=1, description="Which code request this is.")
@@ -197,6 +272,11 @@ class VerificationCodeRequested(Event):
 
 
 class VerificationCodeRejected(Event):
+    """A code the customer entered was not the one Meta sent.
+
+    Counts the wrong tries; after the last one only a new code helps.
+    """
+
     type: Literal["VerificationCodeRejected"] = Field("VerificationCodeRejected", description="Event type name.")
     identity_fields: ClassVar[tuple[str, ...]] = ("wrong_attempts", "code_attempt")
     code_attempt: int = Field(ge=1, description="Which code request the wrong entries were for.")
@@ -205,27 +285,52 @@ class VerificationCodeRejected(Event):
 
 
 class PhoneNumberVerified(Event):
+    """Meta accepted the ownership code.
+
+    The number can now be registered on Cloud API.
+    """
+
     type: Literal["PhoneNumberVerified"] = Field("PhoneNumberVerified", description="Event type name.")
     phone_number_id: str = Field(description="Graph id of the number whose ownership is proven.")
 
 
 class CreditLineShared(Event):
+    """Our credit line now pays for the destination WABA's messages.
+
+    Shared once per WABA.
+    """
+
     type: Literal["CreditLineShared"] = Field("CreditLineShared", description="Event type name.")
     destination_waba_id: str = Field(description="WABA now paying through our credit line.")
     allocation_config_id: str = Field(description="Graph id of the credit allocation.")
 
 
 class WebhooksSubscribed(Event):
+    """Our app receives the destination WABA's webhooks.
+
+    Message statuses and template updates reach numport from here on.
+    """
+
     type: Literal["WebhooksSubscribed"] = Field("WebhooksSubscribed", description="Event type name.")
     destination_waba_id: str = Field(description="WABA whose webhooks reach our app.")
 
 
 class ApiKeyIssued(Event):
+    """The number's API key exists and waits to be collected once.
+
+    Only its recognisable prefix is in the event; the key is shown once over the API.
+    """
+
     type: Literal["ApiKeyIssued"] = Field("ApiKeyIssued", description="Event type name.")
     key_prefix: str = Field(description="Recognisable start of the key; the key itself is never in an event.")
 
 
 class EmbeddedSignupFinished(Event):
+    """The customer finished an Embedded Signup session.
+
+    Carries the WABA and number ids the session created; registration continues from them.
+    """
+
     type: Literal["EmbeddedSignupFinished"] = Field("EmbeddedSignupFinished", description="Event type name.")
     waba_id: str = Field(description="The WABA Embedded Signup created for the customer.")
     phone_number_id: str = Field(description="The number's Graph id, as the signup session returned it.")
