@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from shared import attempts
+
 STEPS = {
     "programmatic": ("obo", "add_number", "request_code", "awaiting_code", "register", "credit_line", "webhooks",
                      "api_key", "completed"),
@@ -37,11 +39,8 @@ class Limits:
 
 
 def still_in_flight(sent_at: datetime, now: datetime, limits: Limits) -> timedelta | None:
-    """A write sent but never answered may still be applied by Meta until its outcome window has passed; reading
-    Meta's state earlier could show "not done" for a write that is about to land, and sending again would repeat it.
-    Returns how long to wait, or None once the state Meta shows can be trusted."""
-    remaining = sent_at + limits.write_outcome_window - now
-    return remaining if remaining > timedelta(0) else None
+    """A write sent but never answered is Meta's until its outcome window has passed (see shared.attempts)."""
+    return attempts.still_in_flight(sent_at, now, limits.write_outcome_window)
 
 
 def queues(flow: str) -> bool:

@@ -91,26 +91,6 @@ async def start_free_wabas(conn: asyncpg.Connection | asyncpg.Pool, now: datetim
     return int(result.split()[-1])
 
 
-async def open_attempt(conn: asyncpg.Connection | asyncpg.Pool, migration_id: uuid.UUID,
-                       step: str) -> tuple[int, datetime | None]:
-    """(attempt number, when the latest attempt still unsettled was sent: Meta may have acted on it, or may still
-    be acting on it; None when every earlier attempt settled)."""
-    row = await conn.fetchrow("SELECT max(attempt) AS last, max(sent_at) FILTER (WHERE settled_at IS NULL) AS open "
-                              "FROM step_attempts WHERE migration_id = $1 AND step = $2", migration_id, step)
-    return (row["last"] or 0) + 1, row["open"]
-
-
-async def record_sent(conn: asyncpg.Connection, migration_id: uuid.UUID, step: str, attempt: int,
-                      now: datetime) -> None:
-    await conn.execute("INSERT INTO step_attempts (migration_id, step, attempt, sent_at) VALUES ($1, $2, $3, $4)",
-                       migration_id, step, attempt, now)
-
-
-async def settle(conn: asyncpg.Connection, migration_id: uuid.UUID, step: str, outcome: str, now: datetime) -> None:
-    await conn.execute("UPDATE step_attempts SET settled_at = $4, outcome = $3 WHERE migration_id = $1 AND step = $2 "
-                       "AND settled_at IS NULL", migration_id, step, outcome, now)
-
-
 async def set_timer(conn: asyncpg.Connection, migration_id: uuid.UUID, kind: str, due_at: datetime) -> None:
     await conn.execute("INSERT INTO timers (migration_id, kind, due_at) VALUES ($1, $2, $3) "
                        "ON CONFLICT (migration_id, kind) DO UPDATE SET due_at = excluded.due_at",

@@ -18,8 +18,8 @@ import asyncpg
 
 from services.registration import domain, repository, steps, timers
 from services.registration.repository import SagaRow
+from shared import attempts, failpoints, outbox
 from shared import events as ev
-from shared import failpoints, outbox
 from shared.clock import Clock
 from shared.errors import TransientError
 from shared.graph import GraphPermanentError, certainly_not_applied
@@ -85,7 +85,7 @@ class Registration:
         step, ctx = saga.state, self.ctx_factory(self.clock.now())
         if step == "api_key":
             return await self.issue_api_key(saga)
-        attempt, in_flight_since = await repository.open_attempt(self.pool, saga.migration_id, step)
+        attempt, in_flight_since = await attempts.open_attempt(self.pool, saga.migration_id, step)
         if in_flight_since and (wait := domain.still_in_flight(in_flight_since, ctx.now, ctx.limits)):
             raise WriteInFlight(f"an earlier {step} may still be applied by Meta", retry_after=wait.total_seconds())
         check, send = (steps.register_check, None) if step == "register" else steps.GRAPH_STEPS[step]
@@ -108,10 +108,10 @@ class Registration:
         sent_at = self.clock.now()
         async with self.pool.acquire() as conn, conn.transaction():
             if step == "verify_code":
-                attempt, _ = await repository.open_attempt(conn, saga.migration_id, step)
+                attempt, _ = await attempts.open_attempt(conn, saga.migration_id, step)
                 await repository.set_timer(conn, saga.migration_id, "verify_check",
                                            sent_at + ctx.limits.write_outcome_window)
-            await repository.record_sent(conn, saga.migration_id, step, attempt, sent_at)
+            await attempts.record_sent(conn, saga.migration_id, step, attempt, sent_at)
             if step == "register" and not saga.pin_ciphertext:
                 await repository.update(conn, saga.migration_id, ctx.now, pin_ciphertext=self.cipher.encrypt(pin))
         return pin
@@ -120,11 +120,11 @@ class Registration:
         """A call Meta turned away (throttled) or never heard of needs no outcome window: settle it now."""
         if certainly_not_applied(error):
             async with self.pool.acquire() as conn:
-                await repository.settle(conn, saga.migration_id, step, "not_applied", self.clock.now())
+                await attempts.settle(conn, saga.migration_id, step, "not_applied", self.clock.now())
 
     async def entry_in_flight(self, saga: SagaRow, ctx: steps.Context) -> WriteInFlight | None:
         """An earlier code entry Meta may still be acting on, as the error to answer with while it may."""
-        _, since = await repository.open_attempt(self.pool, saga.migration_id, "verify_code")
+        _, since = await attempts.open_attempt(self.pool, saga.migration_id, "verify_code")
         if since and (wait := domain.still_in_flight(since, ctx.now, ctx.limits)):
             return WriteInFlight("Meta is still checking an earlier entry of the code", wait.total_seconds())
         return None
@@ -132,7 +132,7 @@ class Registration:
     async def apply(self, saga: SagaRow, step: str, outcome: steps.Outcome) -> None:
         now = self.clock.now()
         async with self.pool.acquire() as conn, conn.transaction():
-            await repository.settle(conn, saga.migration_id, step, "done", now)
+            await attempts.settle(conn, saga.migration_id, step, "done", now)
             await repository.update(conn, saga.migration_id, now, state=outcome.state, **outcome.changes)
             await outbox.append(conn, outcome.events)
             for kind, due in outcome.timers.items():
