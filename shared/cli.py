@@ -71,6 +71,34 @@ def asyncapi(check: bool = typer.Option(False, help="Fail when a checked-in docu
         raise typer.Exit(1)
 
 
+events = typer.Typer(no_args_is_help=True, help="The event contract: JSON Schema snapshots per schema_version.")
+app.add_typer(events, name="events")
+
+
+@events.command("check")
+def events_check() -> None:
+    """Fail when an event changed in a way that breaks its subscribers without a new schema_version."""
+    from shared.event_snapshots import problems
+
+    if found := problems():
+        typer.echo("\n".join(found), err=True)
+        raise typer.Exit(1)
+    typer.echo("every event matches its snapshot, or only adds to it")
+
+
+@events.command("snapshot")
+def events_snapshot() -> None:
+    """Record the current schemas in docs/events/ (refused while a change would break subscribers)."""
+    from shared.event_snapshots import write
+
+    try:
+        written = write()
+    except ValueError as error:
+        typer.echo(f"numport: {error}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo("\n".join(f"wrote {p}" for p in written) or "snapshots already current")
+
+
 @app.command()
 def demo() -> None:
     """Start Kafka, PostgreSQL, the sandbox and the services, run a migration request end to end, show it."""
