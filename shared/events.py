@@ -159,24 +159,103 @@ class PhoneRegistered(Event):
     destination_partner: str = Field(description="Partner billed for messages sent at or after completed_at.")
 
 
+TemplateFate = Literal["migrated", "already_present", "skipped", "left_out", "failed", "rejected"]
+
+
 class TemplateOutcome(BaseModel):
+    """One source template (a name in one language) and what became of it on the destination WABA."""
+
     model_config = ConfigDict(frozen=True)
     name: str = Field(description="Template name.")
-    language: str = Field(description="Template language code.")
-    outcome: Literal["migrated", "rejected", "skipped"] = Field(description="What happened to it.")
-    reason: str | None = Field(default=None, description="Why it was rejected or skipped.")
+    language: str = Field(description="Template language code, as the source WABA lists it (en_US).")
+    category: str | None = Field(default=None, description="AUTHENTICATION, UTILITY or MARKETING, as last known.")
+    outcome: TemplateFate = Field(description=(
+        "migrated: numport copied it; already_present: the destination had it; skipped: not APPROVED and GREEN; "
+        "left_out: no room under the destination's limit; failed: Meta did not copy it; rejected: copied, then "
+        "rejected when Meta re-checked its category."))
+    reason_code: str | None = Field(default=None, description="Stable code of why it was skipped, left out, failed "
+                                                              "or rejected (STATUS_PAUSED, QUALITY_YELLOW, …).")
+    reason: str | None = Field(default=None, description="The same, in plain words, with what to do about it.")
+    template_id: str | None = Field(default=None, description="Graph id of the copy on the destination, when known.")
+    rating_window_ends_at: AwareDatetime | None = Field(default=None, description=(
+        "Copies start with quality UNKNOWN for 24 hours: when this copy's window ends and Meta rates it."))
 
 
 class TemplatesDuplicated(Event):
-    """Templates of the source WABA were copied to the destination WABA.
+    """Numport finished copying the source WABA's templates to the destination WABA (one round).
 
-    Lists what was migrated, skipped with its reason, left out for the limit, and failed.
+    Lists every template: migrated, already there, skipped with its reason, left out for the destination's limit,
+    and failed. Registration waits for the first round before it registers the number (zero template downtime).
     """
 
     type: Literal["TemplatesDuplicated"] = Field("TemplatesDuplicated", description="Event type name.")
+    identity_fields: ClassVar[tuple[str, ...]] = ("round",)
+    round: int = Field(default=0, ge=0, description="0: the duplication at the start; 1, 2, …: manual retries.")
     source_waba_id: str = Field(description="WABA the templates were copied from.")
     destination_waba_id: str = Field(description="WABA the templates were copied to.")
+    template_limit: int | None = Field(default=None, description="The destination's template limit numport "
+                                                                 "planned with (names, translations counted once).")
     templates: tuple[TemplateOutcome, ...] = Field(description="Every template considered, with its outcome.")
+    template_counts: dict[str, int] = Field(description="How many templates got each outcome.")
+    problem: str | None = Field(default=None, description="Why numport could copy nothing (the source WABA could "
+                                                          "not be read, say); Meta's own copy at registration remains.")
+
+
+class TemplateRecategorised(Event):
+    """Meta re-checked a copied template after duplication and changed its category or rejected it.
+
+    Names the template, so the customer knows which one to fix and submit again.
+    """
+
+    type: Literal["TemplateRecategorised"] = Field("TemplateRecategorised", description="Event type name.")
+    identity_fields: ClassVar[tuple[str, ...]] = ("name", "language", "status", "category", "correct_category")
+    destination_waba_id: str = Field(description="WABA holding the copy.")
+    template_id: str | None = Field(default=None, description="Graph id of the copy, as Meta's webhook named it.")
+    name: str = Field(description="Template name.")
+    language: str = Field(description="Template language code.")
+    status: str = Field(description="The copy's status now (REJECTED after a failed category check).")
+    category: str | None = Field(default=None, description="The copy's category now.")
+    correct_category: str | None = Field(default=None, description="The category Meta says it belongs to, when "
+                                                                   "Meta announced a change.")
+    reason: str | None = Field(default=None, description="Meta's reason (INCORRECT_CATEGORY, …).")
+    outcome: TemplateFate = Field(description="The template's outcome after this change.")
+
+
+class TemplateDowntimeMeasured(Event):
+    """How long the migrated number was registered while an eligible template was not yet usable on the destination.
+
+    Zero when every template was duplicated before registration, which is what numport does by default.
+    """
+
+    type: Literal["TemplateDowntimeMeasured"] = Field("TemplateDowntimeMeasured", description="Event type name.")
+    identity_fields: ClassVar[tuple[str, ...]] = ("round",)
+    round: int = Field(ge=0, description="The duplication round this measure follows.")
+    registered_at: AwareDatetime = Field(description="PhoneRegistered.completed_at of the number.")
+    last_usable_at: AwareDatetime | None = Field(description="When numport saw the last template usable on the "
+                                                             "destination; null when there was none to copy.")
+    template_downtime_seconds: float = Field(ge=0, description="Seconds from registration to that moment; 0 when "
+                                                                "it came first.")
+    templates_counted: int = Field(ge=0, description="Templates on the destination the measure covers.")
+
+
+class TemplatesRetryRequested(Event):
+    """A partner asked numport to copy again what is still missing on the destination (the documents' manual fix)."""
+
+    type: Literal["TemplatesRetryRequested"] = Field("TemplatesRetryRequested", description="Event type name.")
+    identity_fields: ClassVar[tuple[str, ...]] = ("request_id",)
+    request_id: uuid.UUID = Field(description="Id of this request; each request is one more round.")
+    partner_id: str = Field(description="Our partner that asked.")
+
+
+class TemplateWaitExpired(Event):
+    """Registration stopped waiting for the templates and registers the number anyway.
+
+    Template downtime may follow; the templates service measures it.
+    """
+
+    type: Literal["TemplateWaitExpired"] = Field("TemplateWaitExpired", description="Event type name.")
+    waited_seconds: float = Field(ge=0, description="How long registration waited for TemplatesDuplicated.")
+    message: str = Field(description="What this means for the customer, in plain words.")
 
 
 class MigrationFailed(Event):
@@ -336,6 +415,35 @@ class EmbeddedSignupFinished(Event):
     phone_number_id: str = Field(description="The number's Graph id, as the signup session returned it.")
 
 
+class MessageAttributed(Event):
+    """One message billed to one partner (or a reversal of an earlier attribution), decided by its send instant.
+
+    `occurred_at` is the message's send instant (Meta's timestamp), never the time billing processed it. A correction
+    is a reversal (`correction_of` names the attribution it cancels) followed by a new attribution.
+    """
+
+    type: Literal["MessageAttributed"] = Field("MessageAttributed", description="Event type name.")
+    migration_id: uuid.UUID | None = Field(  # type: ignore[assignment] - a number without migration has none
+        default=None, description="The migration whose completion instant decided the partner; none for no_migration.")
+    kind: Literal["attribution", "reversal"] = Field(description="A new attribution, or the reversal of one.")
+    message_id: str = Field(description="Meta's message id (wamid); with the number, the message's identity.")
+    partner: str = Field(description="Who pays: our partner id, `business:<id>` for a source business, or "
+                                     "`waba:<id>` for a number whose holder numport never saw change.")
+    rule: str = Field(description="Why this partner: sent_before_completion, sent_after_completion, no_migration, "
+                                  "or the before/after rule of another kind of holder change.")
+    sent_at: AwareDatetime = Field(description="When the message was sent: its earliest status's Meta timestamp.")
+    delivered_at: AwareDatetime | None = Field(default=None, description="Its first delivered or read status, when "
+                                                                         "known at attribution time.")
+    pricing_category: str = Field(description="Meta's pricing category (marketing, utility, authentication, …).")
+    pricing_type: str | None = Field(default=None, description="Meta's pricing type (regular, free_customer_service, "
+                                                               "free_entry_point), when Meta sent one.")
+    billable: bool = Field(description="Whether the message is charged: priced as regular (or billable when no type "
+                                       "is given) and not failed undelivered.")
+    version: int = Field(ge=1, description="Which attribution of this message this is (a reversal repeats it).")
+    correction_of: uuid.UUID | None = Field(default=None, description="On a reversal: the event_id of the "
+                                                                      "attribution it cancels.")
+
+
 class MetaWebhookChange(BaseModel):
     """One change of a webhook delivery from Meta, whose signature the gateway checked, with Meta's value untouched.
 
@@ -374,7 +482,8 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     MigrationRequested, NumberEligible, NumberIneligible, MigrationNotNeeded, MigrationQueued, OboRequested,
     OboReminderSent, OboAccepted, PhoneNumberAdded, VerificationCodeRequested, VerificationCodeRejected,
     PhoneNumberVerified, PhoneRegistered, CreditLineShared, WebhooksSubscribed, ApiKeyIssued, MigrationCompleted,
-    MigrationFailed, MigrationEscalated, TemplatesDuplicated, EmbeddedSignupFinished,
+    MigrationFailed, MigrationEscalated, TemplatesDuplicated, EmbeddedSignupFinished, TemplateRecategorised,
+    TemplateDowntimeMeasured, TemplatesRetryRequested, TemplateWaitExpired,
 )
 EVENT_TYPES: dict[str, type[Event]] = {cls.model_fields["type"].default: cls for cls in ALL_EVENTS}
 DomainEvent = Annotated[Union[ALL_EVENTS], Field(discriminator="type")]  # noqa: UP007 - built from a tuple

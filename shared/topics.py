@@ -41,7 +41,7 @@ REGISTRATION_EVENTS = Topic(
     (ev.MigrationQueued, ev.OboRequested, ev.OboReminderSent, ev.OboAccepted, ev.PhoneNumberAdded,
      ev.VerificationCodeRequested, ev.VerificationCodeRejected, ev.PhoneNumberVerified, ev.PhoneRegistered,
      ev.CreditLineShared, ev.WebhooksSubscribed, ev.ApiKeyIssued, ev.MigrationCompleted, ev.MigrationFailed,
-     ev.MigrationEscalated),
+     ev.MigrationEscalated, ev.TemplateWaitExpired),
     producers=("registration",),
     consumers=("templates", "billing", "gateway"),
 )
@@ -50,14 +50,22 @@ SIGNUP_EVENTS = Topic(
     "What a customer's Embedded Signup session returned (new WABA and number ids), as the front end posted it.",
     (ev.EmbeddedSignupFinished,),
     producers=("gateway",),
-    consumers=("registration",),
+    consumers=("registration", "templates"),
 )
 TEMPLATE_EVENTS = Topic(
     "numport.templates.events",
-    "Templates copied to the destination WABA, with what was migrated, rejected or skipped.",
-    (ev.TemplatesDuplicated,),
+    "Templates copied to the destination WABA (migrated, skipped, left out, failed), Meta's re-categorisations "
+    "after the copy, and the template downtime measured after registration.",
+    (ev.TemplatesDuplicated, ev.TemplateRecategorised, ev.TemplateDowntimeMeasured),
     producers=("templates",),
-    consumers=("gateway",),
+    consumers=("registration", "gateway"),
+)
+TEMPLATE_REQUESTS = Topic(
+    "numport.templates.requests",
+    "A partner's manual retry of a migration's templates: copy again whatever is still missing on the destination.",
+    (ev.TemplatesRetryRequested,),
+    producers=("gateway",),
+    consumers=("templates",),
 )
 
 META_WEBHOOKS = Topic(
@@ -70,7 +78,8 @@ META_WEBHOOKS = Topic(
     partitions=6,
 )
 
-ALL = (MIGRATION_REQUESTS, PRECHECK_RESULTS, REGISTRATION_EVENTS, TEMPLATE_EVENTS, SIGNUP_EVENTS, META_WEBHOOKS)
+ALL = (MIGRATION_REQUESTS, PRECHECK_RESULTS, REGISTRATION_EVENTS, TEMPLATE_EVENTS, TEMPLATE_REQUESTS, SIGNUP_EVENTS,
+       META_WEBHOOKS)
 
 
 def topic_of(event: ev.Event) -> Topic:
