@@ -483,7 +483,7 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     OboReminderSent, OboAccepted, PhoneNumberAdded, VerificationCodeRequested, VerificationCodeRejected,
     PhoneNumberVerified, PhoneRegistered, CreditLineShared, WebhooksSubscribed, ApiKeyIssued, MigrationCompleted,
     MigrationFailed, MigrationEscalated, TemplatesDuplicated, EmbeddedSignupFinished, TemplateRecategorised,
-    TemplateDowntimeMeasured, TemplatesRetryRequested, TemplateWaitExpired,
+    TemplateDowntimeMeasured, TemplatesRetryRequested, TemplateWaitExpired, MessageAttributed,
 )
 EVENT_TYPES: dict[str, type[Event]] = {cls.model_fields["type"].default: cls for cls in ALL_EVENTS}
 DomainEvent = Annotated[Union[ALL_EVENTS], Field(discriminator="type")]  # noqa: UP007 - built from a tuple

@@ -78,8 +78,18 @@ META_WEBHOOKS = Topic(
     partitions=6,
 )
 
+BILLING_ATTRIBUTIONS = Topic(
+    "numport.billing.attributions",
+    "Every message billed to one partner by its send instant, and the reversal of an attribution that later facts "
+    "(an earlier status, a late holder change, a failure) corrected; keyed by the business number.",
+    (ev.MessageAttributed,),
+    producers=("billing",),
+    consumers=(),
+    partitions=6,
+)
+
 ALL = (MIGRATION_REQUESTS, PRECHECK_RESULTS, REGISTRATION_EVENTS, TEMPLATE_EVENTS, TEMPLATE_REQUESTS, SIGNUP_EVENTS,
-       META_WEBHOOKS)
+       META_WEBHOOKS, BILLING_ATTRIBUTIONS)
 
 
 def topic_of(event: ev.Event) -> Topic:
