@@ -7,7 +7,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from services.registration import domain, repository
@@ -15,8 +15,9 @@ from services.registration.main import SPEC
 from shared import db
 
 STATES = ["queued", "obo", "awaiting_obo", "awaiting_code", "register", "setting_up", "completed", "failed"]
+LIKELY = ["queued"] * 4 + ["completed", "failed"] * 2 + STATES  # free WABAs with several queued numbers are common
 T0 = datetime(2026, 11, 24, tzinfo=UTC)
-SAGAS = st.lists(st.tuples(st.sampled_from(["waba-1", "waba-2", "waba-3"]), st.sampled_from(STATES)),
+SAGAS = st.lists(st.tuples(st.sampled_from(["waba-1", "waba-2", "waba-3"]), st.sampled_from(LIKELY)),
                  min_size=1, max_size=12)
 
 
@@ -42,8 +43,9 @@ async def test_start_free_wabas_follows_may_start(clean):
 async def check_many(pool: asyncpg.Pool) -> None:
     cases: list[list[tuple[str, str]]] = []
 
-    @settings(max_examples=120, derandomize=True, suppress_health_check=list(HealthCheck), deadline=None)
+    @settings(max_examples=150, derandomize=True, suppress_health_check=list(HealthCheck), deadline=None)
     @given(SAGAS)
+    @example([("waba-1", "completed"), ("waba-1", "queued"), ("waba-1", "queued"), ("waba-2", "queued")])
     def collect(sagas: list[tuple[str, str]]) -> None:
         cases.append(sagas)
 
