@@ -1,4 +1,4 @@
-"""Graph endpoints of nodes, WABAs and businesses: reads, webhook subscriptions, templates, credit lines, OBO."""
+"""Graph endpoints of nodes, WABAs and businesses: reads, webhook subscriptions, credit lines, OBO requests."""
 
 from __future__ import annotations
 
@@ -6,14 +6,11 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
-from sandbox import rules
 from sandbox.graph_numbers import DEFAULT_FIELDS, number_node
-from sandbox.http import bad_request, graph_error, not_found, page, params, select
-from sandbox.migration import copy_templates, template_notices
+from sandbox.graph_templates import template_node
+from sandbox.http import not_found, page, params, select
 from sandbox.state import OboRequest, Waba, World
 from sandbox.webhooks import Webhooks
-
-MAX_TEMPLATE_PAGE = 500
 
 
 def waba_node(w: Waba) -> dict[str, Any]:
@@ -42,7 +39,7 @@ def router(world: World, hooks: Webhooks) -> APIRouter:
         if node_id in world.businesses:
             return select(vars(world.businesses[node_id]), fields, ("name",))
         if node_id in world.templates:
-            return select(vars(world.templates[node_id]), fields, ("name", "status", "category", "language"))
+            return select(template_node(world.templates[node_id]), fields, ("name", "status", "category", "language"))
         if node_id in world.obo_requests:
             return select(obo_node(world.obo_requests[node_id]), fields, ("status", "business_owned_object"))
         if node_id in world.allocations:
@@ -62,36 +59,6 @@ def router(world: World, hooks: Webhooks) -> APIRouter:
         if world.app not in waba.subscribed_apps:
             waba.subscribed_apps.append(dict(world.app))
         return {"success": True}
-
-    @api.get("/{version}/{waba_id}/message_templates")
-    async def list_templates(waba_id: str, request: Request) -> Any:
-        if waba_id not in world.wabas:
-            return not_found(waba_id)
-        q = request.query_params
-        wanted = {k: set(str(q[k]).upper().split(",")) for k in ("status", "quality_score", "category") if k in q}
-        found = [vars(t) for t in world.templates_of(waba_id)
-                 if (q.get("name") in (None, t.name)) and all(str(vars(t)[k]) in v for k, v in wanted.items())]
-        nodes = [select(t, q.get("fields"), ("name", "status", "category", "language", "components"))
-                 for t in found]
-        return page(nodes, q.get("limit"), q.get("after"))
-
-    @api.post("/{version}/{waba_id}/migrate_message_templates")
-    async def migrate_templates(waba_id: str, request: Request) -> Any:
-        body = await params(request)
-        source_id = str(body.get("source_waba_id", ""))
-        if waba_id not in world.wabas or source_id not in world.wabas:
-            return not_found(waba_id if waba_id not in world.wabas else source_id)
-        if world.wabas[waba_id].customer_business_id != world.wabas[source_id].customer_business_id:
-            return graph_error(400, 100, "Source and destination WABAs must belong to the same business.")
-        count, number = int(body.get("count") or MAX_TEMPLATE_PAGE), int(body.get("page_number") or 0)
-        if not 0 < count <= MAX_TEMPLATE_PAGE:
-            return bad_request(f"count must be between 1 and {MAX_TEMPLATE_PAGE}")
-        listed = body.get("template_ids")
-        ids = [t.id for t in world.templates_of(source_id)][number * count:(number + 1) * count]
-        only = set(listed if isinstance(listed, list) else str(listed).split(",")) if listed else set(ids)
-        copies, failed = copy_templates(world, source_id, waba_id, rules.migratable_on_request, only)
-        await hooks.send(template_notices(copies))
-        return {"migrated_templates": [original.id for original, _ in copies], "failed_templates": failed}
 
     @api.get("/{version}/{business_id}/extendedcredits")
     async def credit_lines(business_id: str) -> Any:

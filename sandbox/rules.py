@@ -99,11 +99,23 @@ def recategorised_rejected(template: Template, share: float) -> bool:
     return int.from_bytes(digest[:4], "big") / 2**32 < share
 
 
-def plan_duplication(source: list[Template], destination: list[Template], limit: int, share: float,
+STANDARD_TEMPLATE_LIMIT, VERIFIED_TEMPLATE_LIMIT = 250, 6000
+
+
+def template_limit(override: int | None, owner_verified: bool, has_approved_name: bool) -> int:
+    """Template names a WABA may hold: 6,000 for a verified business with an approved display name, else 250
+    (translations of one name count once). A scenario may pin another figure, as Meta's own may differ."""
+    if override is not None:
+        return override
+    return VERIFIED_TEMPLATE_LIMIT if owner_verified and has_approved_name else STANDARD_TEMPLATE_LIMIT
+
+
+def plan_duplication(source: list[Template], destination: list[Template], limit: int,
                      eligible=duplicable) -> tuple[list[Template], dict[str, str]]:
-    """Which source templates get copied, and why the others do not (keyed by source template id)."""
-    room = max(0, limit - len(destination))
+    """Which source templates get copied, and why the others do not (keyed by source template id). A new name takes
+    one slot of the limit; another language of a name already there takes none."""
     taken = {(t.name, t.language) for t in destination}
+    names = {t.name for t in destination}
     copied: list[Template] = []
     failed: dict[str, str] = {}
     for template in source:
@@ -111,8 +123,10 @@ def plan_duplication(source: list[Template], destination: list[Template], limit:
             failed[template.id] = f"Not eligible: status {template.status}, quality {template.quality_score}."
         elif (template.name, template.language) in taken:
             failed[template.id] = "A template with this name and language already exists in the destination."
-        elif len(copied) >= room:
+        elif template.name not in names and len(names) >= limit:
             failed[template.id] = "The destination WABA's template limit is reached."
         else:
             copied.append(template)
+            taken.add((template.name, template.language))
+            names.add(template.name)
     return copied, failed

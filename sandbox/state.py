@@ -35,7 +35,7 @@ class Waba:
     account_review_status: str = "APPROVED"
     primary_funding_id: str | None = "funding-1"
     currency: str = "USD"
-    template_limit: int = 250
+    template_limit: int | None = None  # None: Meta's rule (sandbox.rules.template_limit); a number pins it
     subscribed_apps: list[dict[str, str]] = field(default_factory=list)
 
     @property
@@ -83,6 +83,8 @@ class Template:
     status: str = "APPROVED"
     quality_score: str = "GREEN"
     components: list[dict[str, Any]] = field(default_factory=lambda: [{"type": "BODY", "text": "Hello {{1}}"}])
+    copied_by: str | None = None  # on a copy: "migrate_message_templates", or "registration" (Meta's automatic copy)
+    under_review: bool = False  # a copy whose category Meta has not re-checked yet (POST /_sandbox/templates/review)
 
 
 @dataclass
@@ -149,7 +151,8 @@ class World:
         fresh.businesses = {b["id"]: Business(**b) for b in scenario.get("businesses", [])}
         fresh.wabas = {w["id"]: Waba(**w) for w in scenario.get("wabas", [])}
         fresh.numbers = {n["id"]: PhoneNumber(**n) for n in scenario.get("phone_numbers", [])}
-        fresh.templates = {t["id"]: Template(**t) for t in scenario.get("templates", [])}
+        listed = [*scenario.get("templates", []), *_template_batches(scenario.get("template_batches", []))]
+        fresh.templates = {t["id"]: Template(**t) for t in listed}
         fresh.limits = Limits(**{k: _limit(k, v) for k, v in scenario.get("limits", {}).items()})
         for owner in [*fresh.numbers.values(), *fresh.templates.values()]:
             if owner.waba_id not in fresh.wabas:
@@ -178,6 +181,17 @@ class World:
         return applied(self.requests, operation)
 
 
+def _template_batches(batches: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """`{first_id, waba_id, count, name_prefix, ...}`: `count` templates named <prefix>_0000…, ids counting up from
+    `first_id`; other keys (status, category, …) apply to each. Scenarios with hundreds of templates stay short."""
+    made = []
+    for batch in batches:
+        batch = dict(batch)
+        first, count, prefix = int(batch.pop("first_id")), int(batch.pop("count")), batch.pop("name_prefix")
+        made += [{**batch, "id": str(first + i), "name": f"{prefix}_{i:04d}"} for i in range(count)]
+    return made
+
+
 def _limit(name: str, value: Any) -> Any:
     if name in ("code_ttl", "register_window"):
         return timedelta(seconds=float(value))
@@ -204,4 +218,5 @@ def read_scenario(name_or_path: str) -> dict[str, Any]:
         items = [{**item, **patch.get(item["id"], {})} for item in merged.get(name, []) if item["id"] not in removed]
         merged[name] = items + doc.get(name, [])
     merged["limits"] = {**merged.get("limits", {}), **doc.get("limits", {})}
+    merged["template_batches"] = [*merged.get("template_batches", []), *doc.get("template_batches", [])]
     return merged
