@@ -71,7 +71,10 @@ class Subscription:
     events: tuple[type[Event], ...]
     description: str
     batch: bool = False
-    decode: Callable[[bytes], Any] = parse_event  # raw topics bring their own record model (with an event_id)
+    # Raw topics bring their own record model (with an event_id); a decoder returns None for a record it ignores.
+    decode: Callable[[bytes], Any] = parse_event
+    # False: the batch handler is idempotent by itself (it merges state), so no inbox row is kept per record.
+    inbox: bool = True
 
 
 @dataclass
@@ -89,7 +92,7 @@ class Consumer:
 
     def _parse(self, sub: Subscription, record: Record) -> Event | None:
         event = sub.decode(record.value)
-        if type(event) not in sub.events:
+        if event is None or (isinstance(event, Event) and type(event) not in sub.events):
             CONSUMED.labels(self.service, record.topic, "ignored").inc()
             return None
         return event
@@ -153,27 +156,31 @@ class Consumer:
         if not parsed:
             return
         started = time.perf_counter()
-        await self._bisect(handler, parsed, letters)
+        await self._bisect(sub, handler, parsed, letters)
         HANDLER_SECONDS.labels(self.service, sub.topic.name).observe(time.perf_counter() - started)
         CONSUMED.labels(self.service, sub.topic.name, "processed").inc(len(parsed))
 
-    async def _bisect(self, handler: BatchHandler, items: list[tuple[Record, Event]], letters: DeadLetters) -> None:
+    async def _bisect(self, sub: Subscription, handler: BatchHandler, items: list[tuple[Record, Event]],
+                      letters: DeadLetters) -> None:
         try:
-            await self._run_batch(handler, [event for _, event in items])
+            await self._run_batch(sub, handler, [event for _, event in items])
         except INFRA_ERRORS:
             raise
         except Exception as error:
             if len(items) == 1:
                 record, event = items[0]
-                await self._attempts(record, lambda: self._run_batch(handler, [event]), letters)
+                await self._attempts(record, lambda: self._run_batch(sub, handler, [event]), letters)
                 return
             log.warning("batch failed, splitting it", extra={"size": len(items), "error": repr(error)})
             middle = len(items) // 2
-            await self._bisect(handler, items[:middle], letters)
-            await self._bisect(handler, items[middle:], letters)
+            await self._bisect(sub, handler, items[:middle], letters)
+            await self._bisect(sub, handler, items[middle:], letters)
 
-    async def _run_batch(self, handler: BatchHandler, events: list[Event]) -> None:
+    async def _run_batch(self, sub: Subscription, handler: BatchHandler, events: list[Event]) -> None:
         async with self.pool.acquire() as conn, conn.transaction():
+            if not sub.inbox:
+                await handler(events, Tx(conn))
+                return
             unique = list({e.event_id: e for e in reversed(events)}.values())[::-1]
             fresh = await outbox.claim(conn, self.group, [e.event_id for e in unique])
             if fresh:

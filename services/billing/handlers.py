@@ -1,0 +1,101 @@
+"""Billing's handlers: a batch of status webhooks moves the ledger; a holder change re-attributes what it moves.
+
+Both write the ledger rows, the totals' deltas and the attribution stream (through the outbox) in one transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import asyncpg
+
+from services.billing import repository as repo
+from services.billing.domain import HolderChange, StatusUpdate
+from services.billing.holders import holder_change
+from services.billing.ledger import Change, advance, fold, reattribute, total_deltas
+from services.billing.records import attribution_payload
+from shared.consumer import Tx, Unit
+from shared.errors import PermanentError
+from shared.events import Event
+
+
+@dataclass
+class Statuses:
+    """The batch handler; remembers which Graph ids it already recorded, so a batch writes only new ones."""
+
+    known_ids: set[tuple[str, str]] = field(default_factory=set)
+
+    async def __call__(self, batches: list[tuple[StatusUpdate, ...]], tx: Tx) -> None:
+        conn = tx.conn
+        statuses = [status for batch in batches for status in batch]
+        await repo.lock_timeline(conn, exclusive=False)
+        numbers = await self._numbers(conn, statuses)
+        merged = fold(((numbers[s.phone_number_id] if s.phone_number is None else s.phone_number, s.message_id), s)
+                      for s in statuses)
+        keys = sorted(merged)
+        timelines = await repo.timelines(conn, {number for number, _ in keys})
+        prior = await repo.rows_of(conn, keys)
+        changes = [c for key in keys
+                   if (c := advance(key, prior.get(key), merged[key], timelines.get(key[0], []))) is not None]
+        await save(conn, changes)
+
+    async def _numbers(self, conn: asyncpg.Connection, statuses: list[StatusUpdate]) -> dict[str | None, str]:
+        """Graph id -> number for statuses that came without the number; records the pairs seen with both."""
+        seen = {(s.phone_number_id, s.phone_number) for s in statuses if s.phone_number and s.phone_number_id}
+        if fresh := seen - self.known_ids:
+            await repo.learn_number_ids(conn, fresh)
+            self.known_ids |= fresh
+        missing = {s.phone_number_id for s in statuses if s.phone_number is None}
+        found = await repo.numbers_of(conn, [i for i in missing if i]) if missing else {}
+        if unknown := missing - set(found):
+            raise PermanentError(f"no business number is known for phone_number_id {sorted(map(str, unknown))}")
+        return found  # type: ignore[return-value]
+
+
+async def on_holder_event(event: Event, unit: Unit) -> None:
+    """A number changed hands: put the change on its timeline and move the messages it affects."""
+    change = holder_change(event)
+    async with unit.transaction() as tx:
+        await repo.lock_timeline(tx.conn, exclusive=True)
+        await record_ids(tx.conn, event)
+        if not await repo.add_holder_change(tx.conn, event.phone_number, change, event.event_id):
+            return
+        timeline = (await repo.timelines(tx.conn, [event.phone_number]))[event.phone_number]
+        start, end = _window(timeline, change)
+        rows = await repo.rows_sent_between(tx.conn, event.phone_number, start, end)
+        await save(tx.conn, [c for key, row in sorted(rows.items())
+                             if (c := reattribute(key, row, timeline)) is not None])
+
+
+async def record_ids(conn: asyncpg.Connection, event: Event) -> None:
+    number_id = getattr(event, "phone_number_id", None)
+    if number_id:
+        await repo.learn_number_ids(conn, [(number_id, event.phone_number)])
+
+
+def _window(timeline: list[HolderChange], change: HolderChange) -> tuple[int | None, int | None]:
+    """Only messages sent between the neighbouring changes can change holder."""
+    before = [c.at for c in timeline if c.at < change.at]
+    after = [c.at for c in timeline if c.at > change.at]
+    return (max(before) if before else None), (min(after) if after else None)
+
+
+async def save(conn: asyncpg.Connection, changes: list[Change]) -> None:
+    await repo.write_rows(conn, changes)
+    await repo.add_totals(conn, total_deltas(changes))
+    await repo.queue_attributions(conn, list(_stream(changes)))
+
+
+def _stream(changes: Iterable[Change]) -> Iterable[tuple]:
+    """A reversal of what a re-attribution cancels, then the new attribution, for each re-attributed message."""
+    for change in changes:
+        if not change.reattributed:
+            continue
+        (number, wamid), row = change.key, change.row
+        if change.previous is not None:
+            yield (*attribution_payload(number, wamid, "reversal", row.version - 1, change.previous, None), number)
+        assert row.attribution is not None
+        yield (*attribution_payload(number, wamid, "attribution", row.version, row.attribution,
+                                    row.state.delivered_at), number)
+

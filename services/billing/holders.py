@@ -1,0 +1,28 @@
+"""Events that change who holds a number, each read as a "holder changed at T" fact for the timeline.
+
+A new kind of change (a partner change, a port-out) plugs in here with its event and, in `domain.RULES`, the
+names of its before/after rules; the attribution logic does not change.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from services.billing.domain import HolderChange
+from shared.events import Event, PhoneRegistered
+
+HOLDER_EVENTS: tuple[type[Event], ...] = (PhoneRegistered,)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def micros_of(instant: datetime) -> int:
+    """Exact epoch microseconds of an aware datetime (no float rounding)."""
+    delta = instant - EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def holder_change(event: Event) -> HolderChange:
+    if isinstance(event, PhoneRegistered):
+        return HolderChange(micros_of(event.completed_at), "migration", event.source_partner,
+                            event.destination_partner, event.migration_id)
+    raise TypeError(f"{type(event).__name__} does not change a number's holder")

@@ -1,0 +1,97 @@
+"""Billing's wire formats, kept cheap: Meta's status webhooks read with orjson, attributions written with orjson.
+
+Validating every webhook record with pydantic costs more than billing's whole budget per status, so only the
+fields billing uses are read and checked here; `tests/unit/test_billing_records.py` holds both formats to the
+pydantic models of the contract (`MetaWebhookChange`, `MessageAttributed`).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+from services.billing.domain import RANKS, Attribution, Pricing, StatusUpdate, normalise_category
+from shared.events import derive_id
+
+HEADERS = '{"event_type": "MessageAttributed", "schema_version": "1"}'
+UNKNOWN_CATEGORY = "unknown"
+
+
+def decode_statuses(raw: bytes) -> tuple[StatusUpdate, ...] | None:
+    """The statuses of one `MetaWebhookChange` record; None for a change that carries none (a template update).
+
+    Raises ValueError for what no retry makes readable, so the record is dead-lettered with the reason.
+    """
+    record = orjson.loads(raw)
+    if not isinstance(record, dict) or record.get("type") != "MetaWebhookChange":
+        raise ValueError("not a MetaWebhookChange record")
+    if record.get("schema_version") != 1:
+        raise ValueError(f"MetaWebhookChange schema_version {record.get('schema_version')!r} is not one billing reads")
+    value = record.get("value")
+    if record.get("field") != "messages" or not isinstance(value, dict) or not value.get("statuses"):
+        return None
+    statuses = value["statuses"]
+    waba_id = record.get("waba_id")
+    if not isinstance(statuses, list) or not isinstance(waba_id, str):
+        raise ValueError("a messages change needs a list of statuses and the WABA it came from")
+    number, number_id = record.get("phone_number"), record.get("phone_number_id")
+    return tuple(_status(entry, number, number_id, waba_id) for entry in statuses)
+
+
+def _status(entry: Any, number: str | None, number_id: str | None, waba_id: str) -> StatusUpdate:
+    if not isinstance(entry, dict):
+        raise ValueError("a status must be an object")
+    wamid, name, stamp = entry.get("id"), entry.get("status"), entry.get("timestamp")
+    if not isinstance(wamid, str) or not wamid:
+        raise ValueError("a status has no message id")
+    if name not in RANKS:
+        raise ValueError(f"status {str(name)[:40]!r} of {wamid[:80]} is not sent, delivered, read, played or failed")
+    at, rank = micros(stamp, wamid), RANKS[name]
+    return StatusUpdate(number, number_id, waba_id, wamid, rank, at, _pricing(entry.get("pricing"), rank, at))
+
+
+def micros(stamp: Any, wamid: str) -> int:
+    """Meta's timestamp (a string of epoch seconds, maybe with a fraction) in exact epoch microseconds."""
+    text = str(stamp) if isinstance(stamp, str | int) and not isinstance(stamp, bool) else ""
+    whole, _, fraction = text.partition(".")
+    if not whole.isdigit() or (fraction and not fraction.isdigit()):
+        raise ValueError(f"status timestamp {text[:40]!r} of {wamid[:80]} is not epoch seconds")
+    return int(whole) * 1_000_000 + int((fraction + "000000")[:6])
+
+
+def _pricing(pricing: Any, rank: int, at: int) -> Pricing | None:
+    if not isinstance(pricing, dict):
+        return None
+    category, kind, billable, model = (pricing.get("category"), pricing.get("type"), pricing.get("billable"),
+                                       pricing.get("pricing_model"))
+    return Pricing(at, rank, normalise_category(category) if isinstance(category, str) else UNKNOWN_CATEGORY,
+                   kind if isinstance(kind, str) else "", int(billable) if isinstance(billable, bool) else -1,
+                   model if isinstance(model, str) else "")
+
+
+def attribution_id(number: str, wamid: str, kind: str, version: int) -> uuid.UUID:
+    return derive_id("billing", number, wamid, kind, version)
+
+
+def attribution_payload(number: str, wamid: str, kind: str, version: int, facts: Attribution,
+                        delivered_at: int | None) -> tuple[uuid.UUID, bytes]:
+    """(event_id, JSON) of one MessageAttributed record; a reversal repeats the facts it cancels."""
+    event_id = attribution_id(number, wamid, kind, version)
+    sent_at = instant(facts.sent_at)
+    return event_id, orjson.dumps({
+        "event_id": str(event_id), "type": "MessageAttributed", "schema_version": 1, "occurred_at": sent_at,
+        "migration_id": str(facts.migration_id) if facts.migration_id else None, "phone_number": number,
+        "correlation_id": str(derive_id("billing", number, wamid)), "causation_id": None, "producer": "billing",
+        "kind": kind, "message_id": wamid, "partner": facts.partner, "rule": facts.rule, "sent_at": sent_at,
+        "delivered_at": instant(delivered_at) if delivered_at is not None else None,
+        "pricing_category": facts.category, "pricing_type": facts.pricing_type or None, "billable": facts.billable,
+        "version": version,
+        "correction_of": str(attribution_id(number, wamid, "attribution", version)) if kind == "reversal" else None})
+
+
+def instant(micros_since_epoch: int) -> str:
+    seconds, micros_part = divmod(micros_since_epoch, 1_000_000)
+    return datetime.fromtimestamp(seconds, UTC).replace(microsecond=micros_part).isoformat()
