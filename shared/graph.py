@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 
 from shared.errors import PermanentError, TransientError
-from shared.metrics import GRAPH_REQUESTS
+from shared.metrics import GRAPH_REQUESTS, GRAPH_WABA_CALLS
 
 log = logging.getLogger("numport.graph")
 THROTTLE_CODES = frozenset({4, 17, 32, 613, 80007, 80008, 130429, 131056, 133009})
@@ -119,20 +119,24 @@ class GraphClient:
     async def aclose(self) -> None:
         await self._http.aclose()
 
-    async def get(self, path: str, fields: list[str] | None = None, **params: Any) -> dict[str, Any]:
+    async def get(self, path: str, fields: list[str] | None = None, *, waba: str | None = None,
+                  **params: Any) -> dict[str, Any]:
+        """`waba`: the WABA the call is about, counted per WABA in /metrics (Meta's rate limits are per WABA)."""
         if fields:
             params["fields"] = ",".join(fields)
-        return await self._call("GET", path, idempotent=True, params=params)
+        return await self._call("GET", path, idempotent=True, waba=waba, params=params)
 
     async def post(self, path: str, body: dict[str, Any] | None = None, *, idempotent: bool = False,
-                   attempts: int | None = None) -> dict[str, Any]:
+                   attempts: int | None = None, waba: str | None = None) -> dict[str, Any]:
         """`attempts=1` for calls a person is waiting on and Meta counts (a code entry): answer at once."""
-        return await self._call("POST", path, idempotent=idempotent, attempts=attempts, json=body or {})
+        return await self._call("POST", path, idempotent=idempotent, attempts=attempts, waba=waba, json=body or {})
 
     async def _call(self, method: str, path: str, *, idempotent: bool, attempts: int | None = None,
-                    **kwargs: Any) -> dict[str, Any]:
+                    waba: str | None = None, **kwargs: Any) -> dict[str, Any]:
         limit, started = attempts or self.max_attempts, self._clock()
         for attempt in range(1, limit + 1):
+            if waba:
+                GRAPH_WABA_CALLS.labels(waba, method).inc()
             try:
                 response = await self._http.request(method, path, **kwargs)
             except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:

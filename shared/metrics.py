@@ -20,6 +20,10 @@ OUTBOX_PENDING = Gauge("numport_outbox_pending", "Outbox rows not yet published,
                        ["service"])
 GRAPH_REQUESTS = Counter("numport_graph_requests_total", "Graph API calls, by method and outcome.",
                          ["method", "outcome"])
+GRAPH_WABA_CALLS = Counter("numport_graph_waba_calls_total",
+                           "Graph API requests numport sent about one WABA, each retry included: Meta rate-limits per "
+                           "WABA, and our own calls count (its automatic copies at registration do not).",
+                           ["waba", "method"])
 HTTP_RESPONSES = Counter("numport_http_responses_total", "Answers of a service's API, by route and status class.",
                          ["service", "status"])
 SAGA_ESCALATIONS = Counter("numport_saga_escalations_total", "Migrations escalated to support, by reason code.",
