@@ -14,6 +14,7 @@ import yaml
 from fastapi import APIRouter, HTTPException, Request
 
 from sandbox.faults import Faults
+from sandbox.message_statuses import Mix
 from sandbox.operations import NAMES
 from sandbox.state import Limits, Waba, World, read_scenario
 from sandbox.webhooks import Webhooks
@@ -141,8 +142,13 @@ def router(world: World, hooks: Webhooks, faults: Faults) -> APIRouter:
         body = await request.json()
         for number_id in body["phone_number_ids"]:
             number(number_id)
+        try:
+            mix = Mix(**{name: float(body.get(f"{name}_share", 0.0)) for name in Mix.__dataclass_fields__})
+        except (TypeError, ValueError):
+            raise HTTPException(422, "the *_share settings must be numbers") from None
         run = hooks.start_traffic(world, body["phone_number_ids"], float(body.get("rate", 100)),
-                                  int(body.get("count", 10)), body.get("statuses", ["sent", "delivered", "read"]))
+                                  int(body.get("count", 10)), body.get("statuses", ["sent", "delivered", "read"]),
+                                  mix, int(body.get("seed", 0)))
         return {"id": run}
 
     @api.get("/traffic/{run_id}")
