@@ -1,0 +1,161 @@
+"""A migration's duplication rounds: plan from fresh reads, copy, check the destination, report. Each phase commits
+on its own, so a restart resumes at the phase it left; round 0 starts when the number is eligible, each manual retry
+adds one that copies only what is still missing, by id."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import timedelta
+
+import asyncpg
+
+from services.templates import domain, outcomes, reports, repository
+from services.templates.copying import Copier
+from services.templates.repository import MigrationRow
+from shared import outbox
+from shared.errors import TransientError
+from shared.graph import GraphPermanentError
+
+log = logging.getLogger("numport.templates")
+MAX_RESENDS = 3  # times a round sends again by id what unanswered calls may not have copied
+MAX_BACKOFF = timedelta(minutes=5)
+
+
+@dataclass
+class Rounds:
+    copier: Copier
+    lock_pool: asyncpg.Pool
+    page_size: int = domain.MAX_PER_CALL
+    parallel: int = 4  # Meta's pages may be sent side by side
+
+    @property
+    def pool(self) -> asyncpg.Pool:
+        return self.copier.pool
+
+    @contextlib.asynccontextmanager
+    async def locked(self, key: str) -> AsyncIterator[bool]:
+        """One migration at a time per destination WABA: two would both find a template missing and copy it twice."""
+        async with self.lock_pool.acquire() as conn:
+            if not await conn.fetchval("SELECT pg_try_advisory_lock(hashtext($1))", f"templates:{key}"):
+                yield False
+                return
+            try:
+                yield True
+            finally:
+                await conn.execute("SELECT pg_advisory_unlock(hashtext($1))", f"templates:{key}")
+
+    async def work(self, migration_id: uuid.UUID, destination: str | None) -> None:
+        async with self.locked(destination or str(migration_id)) as mine:
+            m = await repository.load(self.pool, migration_id) if mine else None
+            if m is None:
+                return
+            try:
+                await self.advance(m)
+            except GraphPermanentError as error:  # the source or destination cannot be read: nothing to copy
+                async with self.pool.acquire() as conn, conn.transaction():
+                    await self.finish(conn, m, f"Meta refused to show the templates: {error.message}")
+            except TransientError as error:
+                await self.back_off(m, error)
+
+    async def advance(self, m: MigrationRow | None) -> None:
+        while m is not None:
+            if m.phase == "done" and m.round < await repository.retries(self.pool, m.migration_id):
+                await repository.update(self.pool, m.migration_id, self.copier.clock.now(), round=m.round + 1,
+                                        phase="plan")
+            elif m.phase == "plan":
+                await self.plan(m)
+            elif m.phase == "copy":
+                if not await self.copy(m):
+                    return
+            elif m.phase == "verify":
+                await self.verify(m)
+            else:
+                return
+            m = await repository.load(self.pool, m.migration_id)
+
+    async def plan(self, m: MigrationRow) -> None:
+        if not m.source_waba_id or not m.destination_waba_id:
+            async with self.pool.acquire() as conn, conn.transaction():
+                return await self.finish(conn, m, "No source WABA was named, so there are no templates to copy.")
+        source, destination, limit = await self._read(m.source_waba_id, m.destination_waba_id)
+        decisions = domain.decide(source, destination, limit)
+        planned = domain.calls(source, decisions, self.page_size, exact=m.round > 0)
+        now = self.copier.clock.now()
+        async with self.pool.acquire() as conn, conn.transaction():
+            await repository.save_decisions(conn, m.migration_id, decisions, now)
+            await repository.save_calls(conn, m.migration_id, m.round, planned, 0)
+            await repository.update(conn, m.migration_id, now, phase="copy", template_limit=limit)
+            if not planned:
+                await self.finish(conn, m)
+
+    async def _read(self, source_id: str, destination_id: str) -> tuple[list, list, int]:
+        """The source's templates; the destination's and its limit only when something could be copied."""
+        source = await self.copier.api.templates(source_id)
+        if all(domain.skip_reason(t) for t in source):
+            return source, [], domain.STANDARD_LIMIT
+        destination, facts = await asyncio.gather(self.copier.api.templates(destination_id),
+                                                  self.copier.api.limit_facts(destination_id))
+        return source, destination, domain.template_limit(*facts)
+
+    async def copy(self, m: MigrationRow) -> bool:
+        """Send the round's open calls side by side; True once every call is answered or settled."""
+        open_calls = [c for c in await repository.calls(self.pool, m.migration_id, m.round) if c["state"] == "open"]
+        gate = asyncio.Semaphore(self.parallel)
+
+        async def one(row: asyncpg.Record) -> timedelta | None:
+            async with gate:
+                return await self.copier.send(m, row)
+
+        waits = [w for w in await asyncio.gather(*(one(c) for c in open_calls)) if w is not None]
+        now = self.copier.clock.now()
+        if waits:
+            await repository.update(self.pool, m.migration_id, now, not_before=now + min(waits))
+            return False
+        await repository.update(self.pool, m.migration_id, now, phase="verify")
+        return True
+
+    async def verify(self, m: MigrationRow) -> None:
+        """What the destination holds decides each template; what unanswered calls may have missed goes again."""
+        on_destination = {t.key: t for t in await self.copier.api.templates(m.destination_waba_id or "")}
+        calls = await repository.calls(self.pool, m.migration_id, m.round)
+        generation = max((c["generation"] for c in calls), default=0)
+        may_resend = any(c["state"] == "unknown" for c in calls) and generation < MAX_RESENDS
+        errors = "; ".join(sorted({c["error"] for c in calls if c["error"]})) or None
+        now, resend = self.copier.clock.now(), []
+        async with self.pool.acquire() as conn, conn.transaction():
+            for row in [r for r in await repository.templates(conn, m.migration_id) if r["outcome"] == "migrate"]:
+                key, copy = (row["name"], row["language"]), on_destination.get((row["name"], row["language"]))
+                settled = outcomes.settle(copy, row["meta_reason"] or errors, now, may_resend)
+                if settled is None:
+                    resend.append(row["source_id"])
+                else:
+                    await repository.settle_template(conn, m.migration_id, key, settled, copy and copy.status)
+            if resend:  # smaller calls: one that is never answered may have run past Meta's time limit
+                size = max(1, min(self.page_size, len(resend)) // 2 ** (generation + 1))
+                await repository.save_calls(conn, m.migration_id, m.round, domain.by_ids(resend, size), generation + 1)
+                await repository.update(conn, m.migration_id, now, phase="copy")
+            else:
+                await self.finish(conn, m)
+
+    async def finish(self, conn: asyncpg.Connection, m: MigrationRow, problem: str | None = None) -> None:
+        """Report the round and close it; after registration, measure the downtime too."""
+        now = self.copier.clock.now()
+        rows = await repository.templates(conn, m.migration_id)
+        events = [reports.duplicated(m, rows, now, problem)]
+        if (registered := await repository.registered_at(conn, m.migration_id)) is not None:
+            events.append(reports.downtime(m, rows, registered, now))
+        await outbox.append(conn, events)
+        await repository.update(conn, m.migration_id, now, phase="done", problem=problem, failures=0)
+
+    async def back_off(self, m: MigrationRow, error: TransientError) -> None:
+        wait = timedelta(seconds=error.retry_after) if error.retry_after else min(
+            MAX_BACKOFF, timedelta(seconds=2 ** min(m.failures, 10)))
+        log.warning("template duplication will be retried", extra={
+            "migration_id": str(m.migration_id), "phase": m.phase, "error": str(error), "in": wait.total_seconds()})
+        now = self.copier.clock.now()
+        await repository.update(self.pool, m.migration_id, now, failures=m.failures + 1, not_before=now + wait)
