@@ -196,7 +196,7 @@ class TemplatesDuplicated(Event):
     template_limit: int | None = Field(default=None, description="The destination's template limit numport "
                                                                  "planned with (names, translations counted once).")
     templates: tuple[TemplateOutcome, ...] = Field(description="Every template considered, with its outcome.")
-    template_counts: dict[str, int] = Field(description="How many templates got each outcome.")
+    template_counts: dict[str, int] = Field(default_factory=dict, description="How many templates got each outcome.")
     problem: str | None = Field(default=None, description="Why numport could copy nothing (the source WABA could "
                                                           "not be read, say); Meta's own copy at registration remains.")
 

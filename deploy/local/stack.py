@@ -21,7 +21,7 @@ from sandbox.webhooks import Webhooks
 from services.gateway.partners import create_partners_at
 from shared.secrets import new_encryption_key
 
-SERVICES = ("precheck", "registration", "gateway")  # registration first: the gateway needs its address
+SERVICES = ("precheck", "registration", "templates", "gateway")  # registration first: the gateway needs its address
 APP_SECRET = "local-stack-app-secret"
 VERIFY_TOKEN = "local-stack-verify-token"
 BSP_BUSINESS_ID, APP_ID = "100000000000009", "400000000000001"  # "us" in the sandbox scenarios

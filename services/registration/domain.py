@@ -14,11 +14,13 @@ from datetime import datetime, timedelta
 from shared import attempts
 
 STEPS = {
-    "programmatic": ("obo", "add_number", "request_code", "awaiting_code", "register", "credit_line", "webhooks",
-                     "api_key", "completed"),
-    "embedded_signup": ("awaiting_signup", "credit_line", "webhooks", "register", "api_key", "completed"),
+    "programmatic": ("obo", "add_number", "request_code", "awaiting_code", "awaiting_templates", "register",
+                     "credit_line", "webhooks", "api_key", "completed"),
+    "embedded_signup": ("awaiting_signup", "credit_line", "webhooks", "awaiting_templates", "register", "api_key",
+                        "completed"),
 }
-WAITING = frozenset({"queued", "awaiting_obo", "awaiting_code", "awaiting_signup", "setting_up"})
+WAITING = frozenset({"queued", "awaiting_obo", "awaiting_code", "awaiting_signup", "awaiting_templates",
+                     "setting_up"})
 FINISHED = frozenset({"completed", "failed"})
 LANGUAGE_BY_COUNTRY_CODE = {"55": "pt_BR", "351": "pt_PT", "49": "de_DE", "33": "fr_FR", "34": "es_ES", "52": "es_MX",
                             "54": "es_AR", "57": "es_CO", "39": "it_IT", "44": "en_GB", "1": "en_US"}
@@ -36,11 +38,18 @@ class Limits:
     setup_poll: timedelta = timedelta(minutes=1)
     wrong_codes_per_code: int = 3
     write_outcome_window: timedelta = timedelta(seconds=35)  # how long Meta may still act on a write we sent
+    templates_wait: timedelta = timedelta(minutes=15)  # 0: register without waiting for the templates
 
 
 def still_in_flight(sent_at: datetime, now: datetime, limits: Limits) -> timedelta | None:
     """A write sent but never answered is Meta's until its outcome window has passed (see shared.attempts)."""
     return attempts.still_in_flight(sent_at, now, limits.write_outcome_window)
+
+
+def waits_for_templates(templates_ready: bool, limits: Limits) -> bool:
+    """Meta advises copying the templates before registering (Meta DE/FR, "template downtime"): registration waits
+    for them, for at most `templates_wait`, so the number never works without its templates."""
+    return not templates_ready and limits.templates_wait > timedelta(0)
 
 
 def queues(flow: str) -> bool:

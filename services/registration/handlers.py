@@ -11,7 +11,7 @@ from services.registration import domain, repository, steps
 from services.registration.saga import Registration
 from shared.consumer import Unit
 from shared.errors import TransientError
-from shared.events import EmbeddedSignupFinished, MigrationQueued, NumberEligible
+from shared.events import EmbeddedSignupFinished, MigrationQueued, NumberEligible, TemplatesDuplicated
 
 
 @dataclass
@@ -38,3 +38,12 @@ class RegistrationHandlers:
                 await repository.update(tx.conn, saga.migration_id, self.reg.clock.now(),
                                         state=domain.after(saga.flow, "awaiting_signup"),
                                         destination_waba_id=event.waba_id, phone_number_id=event.phone_number_id)
+
+    async def on_templates_duplicated(self, event: TemplatesDuplicated, unit: Unit) -> None:
+        """The templates are on the destination: a saga waiting for them registers now (the scheduler runs it)."""
+        now = self.reg.clock.now()
+        async with unit.transaction() as tx:
+            if await repository.mark_templates_ready(tx.conn, event.migration_id, event.occurred_at) == \
+                    "awaiting_templates":
+                await repository.update(tx.conn, event.migration_id, now, state="register")  # in both flows
+                await repository.clear_timers(tx.conn, event.migration_id, "templates_deadline")

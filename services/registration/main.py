@@ -18,7 +18,7 @@ from services.registration.saga import Registration
 from services.registration.steps import Context
 from shared import topics
 from shared.consumer import Subscription
-from shared.events import EmbeddedSignupFinished, NumberEligible
+from shared.events import EmbeddedSignupFinished, NumberEligible, TemplatesDuplicated
 from shared.graph import GraphClient
 from shared.secrets import Cipher
 from shared.service import Runtime, ServiceSpec, Wired
@@ -39,6 +39,8 @@ class RegistrationSettings(ServiceSettings, GraphSettings):
     wrong_codes_per_code: int = Field(default=3, ge=1, le=10)
     scheduler_tick_seconds: float = Field(default=0.5, gt=0, le=60)
     saga_concurrency: int = Field(default=8, ge=1, le=64, description="Migrations advanced side by side.")
+    templates_wait_seconds: float = Field(default=900, ge=0, le=86400, description=(
+        "How long the saga waits for TemplatesDuplicated before it registers anyway; 0 registers without waiting."))
 
 
 def limits(s: RegistrationSettings, graph: GraphClient) -> domain.Limits:
@@ -48,7 +50,8 @@ def limits(s: RegistrationSettings, graph: GraphClient) -> domain.Limits:
                          obo_expiry=timedelta(seconds=s.obo_expiry_seconds),
                          code_escalation=timedelta(seconds=s.code_escalation_seconds),
                          setup_escalation=timedelta(seconds=s.setup_escalation_seconds),
-                         wrong_codes_per_code=s.wrong_codes_per_code)
+                         wrong_codes_per_code=s.wrong_codes_per_code,
+                         templates_wait=timedelta(seconds=s.templates_wait_seconds))
 
 
 @contextlib.asynccontextmanager
@@ -67,7 +70,8 @@ async def wire(runtime: Runtime) -> AsyncIterator[Wired]:
         await scheduler.run(reg, s.scheduler_tick_seconds, s.saga_concurrency)
 
     try:
-        yield Wired({"number_eligible": handlers.on_number_eligible, "signup_finished": handlers.on_signup_finished},
+        yield Wired({"number_eligible": handlers.on_number_eligible, "signup_finished": handlers.on_signup_finished,
+                     "templates_duplicated": handlers.on_templates_duplicated},
                     create_api(reg, s.internal_token.get_secret_value()), (run_scheduler,))
     finally:
         await graph.aclose()
@@ -82,6 +86,8 @@ SPEC = ServiceSpec(
                      "Starts (or queues) the saga of an eligible number."),
         Subscription("signup_finished", topics.SIGNUP_EVENTS, (EmbeddedSignupFinished,),
                      "Continues an Embedded Signup migration with the new WABA and number ids."),
+        Subscription("templates_duplicated", topics.TEMPLATE_EVENTS, (TemplatesDuplicated,),
+                     "Registers a number waiting for its templates once they are on the destination."),
     ),
     wire=wire,
     migrations=Path(__file__).with_name("migrations"),

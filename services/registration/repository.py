@@ -91,6 +91,20 @@ async def start_free_wabas(conn: asyncpg.Connection | asyncpg.Pool, now: datetim
     return int(result.split()[-1])
 
 
+async def templates_ready(conn: asyncpg.Connection, migration_id: uuid.UUID) -> bool:
+    return bool(await conn.fetchval("SELECT true FROM templates_ready WHERE migration_id = $1", migration_id))
+
+
+async def mark_templates_ready(conn: asyncpg.Connection, migration_id: uuid.UUID, at: datetime) -> str | None:
+    """Record that the templates are on the destination (whether or not the saga exists yet: the two topics may
+    arrive in any order); returns the saga's state, read under its row lock so a saga entering the wait meanwhile
+    either sees the mark or is seen here."""
+    state = await conn.fetchval("SELECT state FROM sagas WHERE migration_id = $1 FOR UPDATE", migration_id)
+    await conn.execute("INSERT INTO templates_ready (migration_id, ready_at) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                       migration_id, at)
+    return state
+
+
 async def set_timer(conn: asyncpg.Connection, migration_id: uuid.UUID, kind: str, due_at: datetime) -> None:
     await conn.execute("INSERT INTO timers (migration_id, kind, due_at) VALUES ($1, $2, $3) "
                        "ON CONFLICT (migration_id, kind) DO UPDATE SET due_at = excluded.due_at",

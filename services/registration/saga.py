@@ -12,7 +12,7 @@ import logging
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import asyncpg
 
@@ -138,8 +138,18 @@ class Registration:
             for kind, due in outcome.timers.items():
                 await repository.set_timer(conn, saga.migration_id, kind, due)
             await repository.clear_timers(conn, saga.migration_id, "advance", *outcome.clear)
+            if outcome.state == "awaiting_templates":
+                await self.wait_for_templates(conn, saga, now)
         if outcome.state in domain.FINISHED:
             await self.start_next_in_line(saga.destination_waba_id)
+
+    async def wait_for_templates(self, conn: asyncpg.Connection, saga: SagaRow, now: datetime) -> None:
+        """Register at once when the templates are already on the destination; else wait for them, bounded."""
+        limits = self.ctx_factory(now).limits
+        if domain.waits_for_templates(await repository.templates_ready(conn, saga.migration_id), limits):
+            await repository.set_timer(conn, saga.migration_id, "templates_deadline", now + limits.templates_wait)
+        else:
+            await repository.update(conn, saga.migration_id, now, state="register")
 
     async def fail(self, saga: SagaRow, step: str, reason_code: str, message: str) -> None:
         failed = steps.event(ev.MigrationFailed, saga, self.clock.now(), step=step, reason_code=reason_code,

@@ -11,8 +11,8 @@ from services.registration import repository
 from services.registration.saga import Registration
 
 log = logging.getLogger("numport.registration.scheduler")
-RUNNABLE = "state NOT IN ('queued', 'awaiting_obo', 'awaiting_code', 'awaiting_signup', 'setting_up', " \
-           "'completed', 'failed')"
+RUNNABLE = "state NOT IN ('queued', 'awaiting_obo', 'awaiting_code', 'awaiting_signup', 'awaiting_templates', " \
+           "'setting_up', 'completed', 'failed')"
 
 
 async def tick(reg: Registration, concurrency: int = 8) -> None:

@@ -59,6 +59,16 @@ async def on_setup_escalation(saga: SagaRow, ctx: steps.Context) -> steps.Outcom
     return await escalate(saga, ctx, "SETUP_OVER_1H", "setup_escalation")
 
 
+async def on_templates_deadline(saga: SagaRow, ctx: steps.Context) -> steps.Outcome:
+    """The templates did not arrive within the bound: register anyway, and say so on the timeline."""
+    waited = ctx.limits.templates_wait.total_seconds()
+    expired = steps.event(ev.TemplateWaitExpired, saga, ctx.now, waited_seconds=waited, message=(
+        f"The templates were not on the destination after {waited:.0f} s, so the number is registered without "
+        "them; templates still missing are unusable until copied (the timeline shows the downtime)."))
+    return steps.Outcome(domain.after(saga.flow, "awaiting_templates"), events=[expired],
+                         clear=("templates_deadline",))
+
+
 async def escalate(saga: SagaRow, ctx: steps.Context, reason: str, timer: str) -> steps.Outcome:
     """Open a support ticket with what an onboarding team needs; the saga keeps waiting for the customer."""
     source_owner = await ctx.api.owner_of(saga.source_waba_id) if saga.source_waba_id else None
@@ -87,11 +97,12 @@ def failed(saga: SagaRow, ctx: steps.Context, step: str, reason: str, message: s
     return steps.Outcome("failed", events=[event], clear=ALL_TIMERS)
 
 
-ALL_TIMERS = ("advance", *OBO_TIMERS, "code_escalation", "verify_check", "setup_poll", "setup_escalation")
+ALL_TIMERS = ("advance", *OBO_TIMERS, "code_escalation", "verify_check", "setup_poll", "setup_escalation",
+              "templates_deadline")
 WAITS_FOR = {"obo_poll": "awaiting_obo", "obo_reminder": "awaiting_obo", "obo_expiry": "awaiting_obo",
              "code_escalation": "awaiting_code", "verify_check": "awaiting_code", "setup_poll": "setting_up",
-             "setup_escalation": "setting_up"}
+             "setup_escalation": "setting_up", "templates_deadline": "awaiting_templates"}
 SETTLES = {"verify_check": "verify_code"}  # the step attempt a timer's outcome settles
 HANDLERS = {"obo_poll": on_obo_poll, "obo_reminder": on_obo_reminder, "obo_expiry": on_obo_expiry,
             "code_escalation": on_code_escalation, "verify_check": on_verify_check, "setup_poll": on_setup_poll,
-            "setup_escalation": on_setup_escalation}
+            "setup_escalation": on_setup_escalation, "templates_deadline": on_templates_deadline}
