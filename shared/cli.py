@@ -132,6 +132,7 @@ def stack(scenario: str = typer.Option("demo", help="Sandbox scenario to load.")
 
 def main() -> None:
     from services.gateway.cli import migrate, partner
+    from services.templates import cli as _templates_cli  # noqa: F401 - adds `migrate templates-retry`
 
     app.add_typer(migrate, name="migrate")
     app.add_typer(partner, name="partner")

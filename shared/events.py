@@ -218,7 +218,7 @@ class TemplateRecategorised(Event):
     correct_category: str | None = Field(default=None, description="The category Meta says it belongs to, when "
                                                                    "Meta announced a change.")
     reason: str | None = Field(default=None, description="Meta's reason (INCORRECT_CATEGORY, …).")
-    outcome: TemplateFate = Field(description="The template's outcome after this change.")
+    template_outcome: TemplateFate = Field(description="The template's outcome after this change.")
 
 
 class TemplateDowntimeMeasured(Event):

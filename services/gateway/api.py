@@ -149,8 +149,10 @@ def create_api(deps: GatewayDeps) -> FastAPI:
         return MigrationPage(data=[view(r) for r in rows], next_cursor=next_cursor)
 
     from services.gateway.saga_api import router  # it builds on this module's Partner and view
+    from services.gateway.templates_api import router as templates
     from services.gateway.webhooks import router as meta_webhooks
 
     api.include_router(router)
     api.include_router(meta_webhooks)
+    api.include_router(templates)
     return api

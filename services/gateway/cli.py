@@ -90,6 +90,17 @@ def show_report(report: dict[str, Any], every_check: bool = False) -> None:
 def show_migration(m: dict[str, Any]) -> None:
     console.print(f"[bold]{m['id']}[/] {m['phone_number']} → WABA {m['destination_waba_id']}: "
                   f"[bold]{m['state']}[/]\n  next: {m['next_action']}")
+    if (templates := _template_detail(m["detail"])) is not None:
+        console.print(f"  templates: {templates}")
+
+
+def _template_detail(detail: dict[str, Any]) -> str | None:
+    """Template counts and downtime, as the templates service reported them."""
+    counts = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in (detail.get("template_counts") or {}).items() if n)
+    downtime = detail.get("template_downtime_seconds")
+    found = [counts] if counts else []
+    found += [f"template downtime {downtime:g} s"] if downtime is not None else []
+    return "; ".join(found) or None
 
 
 @migrate.command("dry-run")
@@ -173,6 +184,10 @@ def status(migration_id: str, api_url: str = API_URL, api_key: str = API_KEY, as
 def _detail(payload: dict[str, Any]) -> str:
     if payload.get("failed"):
         return ", ".join(payload["failed"])
+    if (templates := _template_detail(payload)) is not None:
+        return templates
+    if payload.get("template_outcome"):
+        return f"{payload['name']} ({payload['language']}): {payload['status']}, {payload.get('reason') or ''}"
     for key, label in (("reason_code", ""), ("message", ""), ("position", "position "), ("method", "by "),
                        ("attempts_left", "tries left: "), ("completed_at", "at "), ("key_prefix", "key "),
                        ("allocation_config_id", "allocation "), ("obo_request_id", "request ")):

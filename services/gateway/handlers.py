@@ -7,7 +7,8 @@ from shared.consumer import Unit
 from shared.events import Event
 
 DETAIL_FIELDS = ("failed", "outcome", "message", "reason_code", "step", "phone_number_id", "completed_at", "ticket",
-                 "position", "attempts_left", "key_prefix", "obo_request_id")
+                 "position", "attempts_left", "key_prefix", "obo_request_id", "template_counts",
+                 "template_downtime_seconds")
 
 
 async def on_migration_event(event: Event, unit: Unit) -> None:

@@ -59,4 +59,4 @@ def recategorised(copy: asyncpg.Record, waba_id: str, change: TemplateChange, ou
     return event(ev.TemplateRecategorised, about, now, destination_waba_id=waba_id, template_id=change.template_id,
                  name=change.name, language=change.language, status=change.status or copy["status"] or "APPROVED",
                  category=change.category or copy["category"], correct_category=change.correct_category,
-                 reason=change.reason, outcome=outcome)
+                 reason=change.reason, template_outcome=outcome)
