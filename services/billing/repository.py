@@ -132,7 +132,7 @@ async def add_totals(conn: asyncpg.Connection, deltas: dict[tuple[str, int, str]
             *(list(column) for column in zip(*rows, strict=True)))
 
 
-async def queue_attributions(conn: asyncpg.Connection, records: list[tuple[uuid.UUID, bytes, str]]) -> None:
+async def queue_attributions(conn: asyncpg.Connection, records: list[tuple[str, bytes, str]]) -> None:
     """Into the outbox in the batch's transaction: (event_id, payload, number) each."""
     if records:
         await conn.copy_records_to_table(
