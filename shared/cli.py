@@ -136,4 +136,5 @@ def main() -> None:
 
     app.add_typer(migrate, name="migrate")
     app.add_typer(partner, name="partner")
+    app.add_typer(importlib.import_module("services.billing.cli").billing, name="billing")
     app()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import uuid
 from dataclasses import dataclass
@@ -155,4 +156,5 @@ def create_api(deps: GatewayDeps) -> FastAPI:
     api.include_router(router)
     api.include_router(meta_webhooks)
     api.include_router(templates)
+    api.include_router(importlib.import_module("services.gateway.billing_api").router)
     return api
