@@ -68,6 +68,8 @@ def main() -> int:
             return 1
         migration_id = json.loads(created.stdout)["id"]
         current = wait_for_state(local, migration_id, {"awaiting_obo"})
+        step("4. Meanwhile the templates: every APPROVED + GREEN one is copied to our WABA before registration")
+        show_templates(local, migration_id)
         step("5. The customer accepts our Message-on-Behalf request in Business Manager (here: the sandbox)")
         httpx.post(f"{local.sandbox_url}/_sandbox/obo/{current['detail']['obo_request_id']}/accept")
         current = wait_for_state(local, migration_id, {"awaiting_code"})
@@ -79,7 +81,8 @@ def main() -> int:
         current = wait_for_state(local, migration_id, {"completed"})
         step("7. Registered on Cloud API with a new two-step PIN, credit line shared, webhooks on: the API key")
         cli(local, "api-key", migration_id)
-        step("8. The whole timeline")
+        step("8. The whole timeline: templates duplicated before PhoneRegistered, template downtime 0 s")
+        on_timeline(local, migration_id, "TemplateDowntimeMeasured")
         cli(local, "status", migration_id)
         writes = len(local.world.writes)
         number = local.world.numbers[number_id]
@@ -90,6 +93,23 @@ def main() -> int:
     return 0 if current["state"] == "completed" else 1
 
 
+def on_timeline(local: stack.LocalStack, migration_id: str, kind: str, timeout: float = 30) -> dict:
+    """The payload of the first `kind` event on the migration's timeline, once it is there."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        events = httpx.get(f"{local.api_url}/v1/migrations/{migration_id}/timeline",
+                           headers={"Authorization": f"Bearer {local.api_key}"}).json()["events"]
+        if found := [e["payload"] for e in events if e["type"] == kind]:
+            return found[0]
+        time.sleep(0.2)
+    console.print(f"[red]no {kind} on the timeline yet[/]")
+    return {}
+
+
+def show_templates(local: stack.LocalStack, migration_id: str) -> None:
+    for t in on_timeline(local, migration_id, "TemplatesDuplicated").get("templates", []):
+        console.print(f"  {t['name']} ({t['language']}): [bold]{t['outcome']}[/]"
+                      + (f" — {t['reason']}" if t.get("reason") else ""))
 
 
 if __name__ == "__main__":
