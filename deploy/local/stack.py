@@ -11,8 +11,9 @@ import secrets
 import socket
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from deploy.local import infra, kafkaio
+from deploy.local import infra, kafkaio, logs
 from deploy.local.processes import ServiceProcess, ThreadedServer
 from sandbox.app import create_app
 from sandbox.faults import Faults
@@ -21,7 +22,8 @@ from sandbox.webhooks import Webhooks
 from services.gateway.partners import create_partners_at
 from shared.secrets import new_encryption_key
 
-SERVICES = ("precheck", "registration", "templates", "gateway")  # registration first: the gateway needs its address
+# registration first: the gateway needs its address
+SERVICES = ("precheck", "registration", "templates", "billing", "gateway")
 APP_SECRET = "local-stack-app-secret"
 VERIFY_TOKEN = "local-stack-verify-token"
 BSP_BUSINESS_ID, APP_ID = "100000000000009", "400000000000001"  # "us" in the sandbox scenarios
@@ -36,6 +38,7 @@ class LocalStack:
     services: dict[str, ServiceProcess] = field(default_factory=dict)
     api_key: str = ""
     env: dict[str, str] = field(default_factory=dict)
+    log_folder: Path | None = None  # every service's JSON log, <service>.log; `numport logs ID` reads it
 
     @property
     def api_url(self) -> str:
@@ -75,11 +78,11 @@ def running(scenario: str | dict = "demo", gateway_port: int = 8080, sandbox_por
         with ThreadedServer(create_app(world, hooks, faults), _port_or_free(sandbox_port)) as sandbox:
             stack = LocalStack(local, sandbox.url, world, faults,
                                env=services_env(local.kafka_bootstrap, local.database_url, sandbox.url,
-                                                **service_settings))
+                                                **service_settings), log_folder=logs.new_folder())
             try:
                 for name in SERVICES:
                     port = _port_or_free(gateway_port) if name == "gateway" else None
-                    stack.services[name] = ServiceProcess(name, stack.service_env(), port).start()
+                    stack.services[name] = ServiceProcess(name, stack.service_env(), port, stack.log_folder).start()
                 for process in stack.services.values():
                     process.wait_ready()
                 hooks.url = f"{stack.api_url}/webhooks/meta"  # the sandbox delivers Meta's webhooks to our gateway

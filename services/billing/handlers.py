@@ -15,6 +15,7 @@ from services.billing.domain import HolderChange, StatusUpdate
 from services.billing.holders import holder_change
 from services.billing.ledger import Change, advance, fold, reattribute, total_deltas
 from services.billing.records import attribution_payload
+from shared import failpoints
 from shared.consumer import Tx, Unit
 from shared.errors import PermanentError
 from shared.events import Event
@@ -83,6 +84,7 @@ def _window(timeline: list[HolderChange], change: HolderChange) -> tuple[int | N
 
 async def save(conn: asyncpg.Connection, changes: list[Change]) -> None:
     await repo.write_rows(conn, changes)
+    failpoints.hit("billing.mid_batch")  # crash tests: rows written, totals and stream not yet, nothing committed
     await repo.add_totals(conn, total_deltas(changes))
     await repo.queue_attributions(conn, list(_stream(changes)))
 

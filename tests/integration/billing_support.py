@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,9 +14,22 @@ import asyncpg
 from aiokafka import AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
+from services.billing.main import SPEC
 from services.gateway.webhooks import changes_of
 from shared import topics
 from shared.events import PhoneRegistered, derive_id, dump_event
+from shared.service import running
+from shared.settings import ServiceSettings
+
+
+@contextlib.asynccontextmanager
+async def billing(bootstrap: str, database_url: str) -> AsyncIterator[str]:
+    """The billing service in this process, on its own consumer group (whose name it yields)."""
+    settings = ServiceSettings(kafka_bootstrap=bootstrap, database_url=database_url, consumer_backoff_seconds=0.01,
+                               consumer_group_prefix=f"t{uuid.uuid4().hex[:8]}", consumer_max_attempts=2)
+    async with running(SPEC, settings):
+        yield f"{settings.consumer_group_prefix}.billing"
+
 
 T0 = 1_764_003_600  # an instant (epoch seconds) the tests' migrations complete around
 

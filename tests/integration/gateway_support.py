@@ -50,7 +50,7 @@ REQUEST = {
 
 @dataclass
 class Services:
-    """precheck, registration, templates and gateway as processes, with a partner key and a clock to move."""
+    """precheck, registration, templates, billing and gateway as processes, with a partner key and a clock to move."""
 
     processes: dict[str, ServiceProcess]
     key: str
@@ -84,7 +84,8 @@ async def start_services(env: dict[str, str], clock_file: str, **registration_en
     registration = ServiceProcess("registration", {**env, **registration_env}).start()
     gateway = ServiceProcess("gateway", {**env, "NUMPORT_REGISTRATION_URL": f"http://127.0.0.1:{registration.port}"})
     processes = {"precheck": ServiceProcess("precheck", env).start(), "registration": registration,
-                 "templates": ServiceProcess("templates", env).start(), "gateway": gateway.start()}
+                 "templates": ServiceProcess("templates", env).start(),
+                 "billing": ServiceProcess("billing", env).start(), "gateway": gateway.start()}
     for process in processes.values():
         process.wait_ready()
     return Services(processes, key, clock_file)

@@ -3,27 +3,23 @@ and unreadable records dead-lettered while the good ones behind them are billed.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import uuid
 
 from deploy.local import kafkaio as kafka
-from services.billing.main import SPEC
 from shared import topics
-from shared.service import running
-from shared.settings import ServiceSettings
-from tests.integration.billing_support import T0, drained, has_ledger, ledger, produce, registered, status, until
+from tests.integration.billing_support import (
+    T0,
+    billing,
+    drained,
+    has_ledger,
+    ledger,
+    produce,
+    registered,
+    status,
+    until,
+)
 
 N1, N2, N3, N4 = "+4915100000001", "+4915100000002", "+4915100000003", "+4915100000004"
-
-
-@contextlib.asynccontextmanager
-async def billing(infra):
-    settings = ServiceSettings(kafka_bootstrap=infra.kafka_bootstrap, database_url=infra.database_url,
-                               consumer_group_prefix=f"t{uuid.uuid4().hex[:8]}", consumer_backoff_seconds=0.01,
-                               consumer_max_attempts=2)
-    async with running(SPEC, settings):
-        yield f"{settings.consumer_group_prefix}.billing"
 
 
 async def test_the_three_rules_at_the_boundary_even_when_the_migration_arrives_last(clean, db):
@@ -34,7 +30,7 @@ async def test_the_three_rules_at_the_boundary_even_when_the_migration_arrives_l
         status(N1, "m.free", "sent", T0 + 6, category="service", kind="free_customer_service"),
         status(N2, "m.at", "sent", T0), status(N2, "m.at", "sent", T0),  # exactly at completion, delivered twice
         status(N3, "m.alone", "sent", T0, waba="230"), status(N3, "m.unpriced", "failed", T0, waba="230")]
-    async with billing(clean) as group:
+    async with billing(clean.kafka_bootstrap, clean.database_url) as group:
         await produce(clean.kafka_bootstrap, statuses)
         await drained(clean.kafka_bootstrap, group)
         assert {v[1] for v in (await ledger(db, N1, N2)).values()} == {"no_migration"}  # nothing known yet
@@ -67,7 +63,7 @@ async def test_two_migrations_split_a_numbers_traffic_among_three_partners(clean
     items = [registered(N4, T0 + 3600, "partner-b", "partner-c", new_id="530"),
              *(status(N4, f"m{i}", "sent", T0 - 1800 + i * 1800, number_id="510") for i in range(5)),
              registered(N4, T0, "business:4", "partner-b")]  # the first migration arrives after the second
-    async with billing(clean) as group:
+    async with billing(clean.kafka_bootstrap, clean.database_url) as group:
         await produce(clean.kafka_bootstrap, items)
         await drained(clean.kafka_bootstrap, group)
         found = await ledger(db, N4)
@@ -82,7 +78,7 @@ async def test_unreadable_records_are_dead_lettered_and_the_good_ones_behind_the
     bad_status = status(N1, "m.bad", "sent", T0)
     bad_status = (bad_status[0], bad_status[1].replace(b'"status":"sent"', b'"status":"seen"'))
     unknown_schema = (good[0], good[1].replace(b'"schema_version":1', b'"schema_version":9'))
-    async with billing(clean):
+    async with billing(clean.kafka_bootstrap, clean.database_url):
         await produce(clean.kafka_bootstrap, [bad_status, unknown_schema, good])
         dead = await kafka.read(clean.kafka_bootstrap, topics.META_WEBHOOKS.dlq, until=lambda rs: len(rs) >= 2)
         await until(lambda: _billed(db, "m.good"), 30, "the good status to be billed")
