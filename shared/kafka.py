@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -11,6 +12,7 @@ from typing import Any
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
+from aiokafka.partitioner import DefaultPartitioner
 
 from shared.kafka_connection import KafkaConnection
 
@@ -21,6 +23,7 @@ log = logging.getLogger("numport.kafka")
 INPUT_MAX_BYTES = 1_048_588
 # A `.dlq` topic takes a full copy of any input record plus the dead-letter headers, with room to spare.
 DEAD_LETTER_MAX_BYTES = 2 * INPUT_MAX_BYTES + 64 * 1024
+KEYS_REMEMBERED = 100_000  # partitions of this many keys are kept (numbers repeat; a bound keeps memory flat)
 _DYNAMIC_TOPIC_CONFIG = 1  # DescribeConfigs' config_source of a value set on the topic itself
 
 
@@ -51,6 +54,9 @@ class Producer:
         reach = _options(connection)
         self._producer = AIOKafkaProducer(**reach, client_id=client_id, acks="all",
                                           enable_idempotence=True, linger_ms=5, max_batch_size=262144)
+        self._partitioner = DefaultPartitioner()
+        self._partitions: dict[str, list[int]] = {}
+        self._keys: dict[tuple[str, bytes], int] = {}
         # Dead letters get their own producer: its size limit matches the `.dlq` topics (so an oversized letter is
         # refused before it is sent), and a refusal by the broker cannot break the sequence numbers the
         # idempotent producer of the outbox relies on.
@@ -67,12 +73,45 @@ class Producer:
         await self._producer.stop()
 
     async def send_all(self, records: Iterable[tuple[str, bytes | None, bytes, Headers]]) -> None:
-        """Send in order and wait until the broker acknowledged every record."""
-        futures = [
-            await self._producer.send(topic, value, key=key, headers=[(k, v.encode()) for k, v in headers.items()])
-            for topic, key, value, headers in records
-        ]
+        """Send in order (per partition, which keeps each key's order) and wait until the broker acknowledged all.
+
+        Records are packed into one batch per partition and a key's partition is remembered: both the producer's
+        per-record path and its pure-Python murmur2 cost more than the rest of an outbox relay's work.
+        """
+        builders: dict[tuple[str, int], Any] = {}
+        futures, checked = [], set()
+        for topic, key, value, headers in records:
+            if topic not in checked:  # once per call: a topic given more partitions moves its keys
+                checked.add(topic)
+                await self._refresh_partitions(topic)
+            where = (topic, self._partition_of(topic, key))
+            encoded = [(k, v.encode()) for k, v in headers.items()]
+            builder = builders.get(where) or builders.setdefault(where, self._producer.create_batch())
+            if builder.append(key=key, value=value, timestamp=None, headers=encoded) is None:  # full: send it
+                futures.append(await self._producer.send_batch(builder, topic, partition=where[1]))
+                builder = builders[where] = self._producer.create_batch()
+                builder.append(key=key, value=value, timestamp=None, headers=encoded)
+        for (topic, partition), builder in builders.items():
+            futures.append(await self._producer.send_batch(builder, topic, partition=partition))
         await asyncio.gather(*futures)
+
+    async def _refresh_partitions(self, topic: str) -> None:
+        partitions = sorted(await self._producer.partitions_for(topic))
+        if self._partitions.get(topic) != partitions:
+            self._partitions[topic] = partitions
+            self._keys.clear()
+
+    def _partition_of(self, topic: str, key: bytes | None) -> int:
+        """Kafka's default partitioner (murmur2 of the key), remembered per key."""
+        partitions = self._partitions[topic]
+        if key is None:
+            return random.choice(partitions)
+        if len(self._keys) > KEYS_REMEMBERED:
+            self._keys.clear()
+        found = self._keys.get((topic, key))
+        if found is None:
+            found = self._keys[(topic, key)] = self._partitioner(key, partitions, partitions)
+        return found
 
     async def send_dead_letter(self, letter: Letter) -> asyncio.Future[Any]:
         """Queue a dead letter without waiting; the future resolves once the broker acknowledged it."""
