@@ -125,7 +125,8 @@ def stack(scenario: str = typer.Option("demo", help="Sandbox scenario to load.")
                    f"  export NUMPORT_API_URL={running.api_url} NUMPORT_API_KEY={running.api_key}\n"
                    f"  .venv/bin/numport migrate dry-run --phone '+55 11 98765-4321' --business-id 100000000000001 "
                    f"--destination-waba-id 200000000000002 --source-waba-id 200000000000001\n"
-                   f"Sandbox (Graph + /_sandbox admin): {running.sandbox_url}. Ctrl-C stops everything.")
+                   f"Sandbox (Graph + /_sandbox admin): {running.sandbox_url}. Ctrl-C stops everything.\n"
+                   f"Service logs (JSON lines): {running.log_folder}; `numport logs <migration id>` tells one story.")
         with contextlib.suppress(KeyboardInterrupt):
             stop.wait()
 
@@ -137,4 +138,5 @@ def main() -> None:
     app.add_typer(migrate, name="migrate")
     app.add_typer(partner, name="partner")
     app.add_typer(importlib.import_module("services.billing.cli").billing, name="billing")
+    app.command("logs")(importlib.import_module("deploy.local.logs").logs)
     app()

@@ -56,7 +56,7 @@ def main() -> int:
     with stack.running(scenario="demo") as local:
         console.print(f"Kafka {local.infra.kafka_bootstrap} ({local.infra.kafka_source}) · PostgreSQL "
                       f"({local.infra.database_source}) · sandbox {local.sandbox_url} · gateway {local.api_url} · "
-                      f"ready in {time.monotonic() - started:.1f}s")
+                      f"ready in {time.monotonic() - started:.1f}s · service logs in {local.log_folder}")
         step(f"1. Dry-run {BLOCKED}: every blocker at once, nothing touched")
         cli(local, "dry-run", "--phone", BLOCKED, *CUSTOMER)
         step(f"2. Dry-run {READY}")

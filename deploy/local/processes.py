@@ -20,11 +20,14 @@ NUMPORT = str(Path(sys.executable).with_name("numport"))
 
 
 class ServiceProcess:
-    def __init__(self, service: str, env: dict[str, str], port: int | None = None) -> None:
+    def __init__(self, service: str, env: dict[str, str], port: int | None = None,
+                 log_folder: Path | None = None) -> None:
+        """`log_folder`: write the log to `<folder>/<service>.log` (the stack's named folder), else a temp file."""
         self.service = service
         self.port = port or free_port()
         self.env = {**os.environ, **env, "NUMPORT_HTTP_PORT": str(self.port)}
-        self.log_path = Path(tempfile.mkstemp(prefix=f"numport-{service}-", suffix=".log")[1])
+        self.log_path = log_folder / f"{service}.log" if log_folder else \
+            Path(tempfile.mkstemp(prefix=f"numport-{service}-", suffix=".log")[1])
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self, **extra_env: str) -> ServiceProcess:
