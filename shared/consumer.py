@@ -18,12 +18,11 @@ from typing import Any
 import asyncpg
 from pydantic import ValidationError
 
-from shared import outbox
+from shared import consumed, outbox
 from shared.dead_letters import DeadLetters
 from shared.errors import DuplicateEvent, PermanentError, TransientError
 from shared.events import Event, parse_event
 from shared.kafka import Record
-from shared.logging import log_context
 from shared.metrics import CONSUMED, HANDLER_SECONDS
 from shared.topics import Topic
 
@@ -97,26 +96,27 @@ class Consumer:
             return None
         return event
 
-    async def _attempts(self, record: Record, run: Callable[[], Awaitable[None]], letters: DeadLetters) -> None:
+    async def _attempts(self, record: Record, run: Callable[[], Awaitable[None]], letters: DeadLetters) -> str:
         """Run with bounded retry; dead-letter permanent or exhausted failures; re-raise infrastructure outages."""
         for attempt in range(1, self.max_attempts + 1):
             try:
                 await run()
-                return
+                return "processed"
             except DuplicateEvent:
                 CONSUMED.labels(self.service, record.topic, "duplicate").inc()
-                return
+                return "duplicate"
             except (PermanentError, ValidationError) as error:
                 await letters.add(record, f"permanent failure: {error}", error)
-                return
+                return "dead_lettered"
             except Exception as error:
                 if attempt == self.max_attempts:
                     if isinstance(error, INFRA_ERRORS):
                         raise  # not the record's fault: leave it unacknowledged and have it redelivered
                     await letters.add(record, f"gave up after {attempt} attempts: {error!r}", error)
-                    return
+                    return "dead_lettered"
                 log.warning("handler failed, retrying", extra={"attempt": attempt, "error": repr(error)})
                 await self.sleep(self._delay(attempt, error))
+        raise AssertionError("unreachable")
 
     def _delay(self, attempt: int, error: Exception) -> float:
         if isinstance(error, TransientError) and error.retry_after is not None:
@@ -124,41 +124,48 @@ class Consumer:
         return random.uniform(0, self.backoff * 2 ** (attempt - 1))
 
     async def handle(self, sub: Subscription, handler: EventHandler, record: Record, letters: DeadLetters) -> None:
-        token = log_context.set({"topic": record.topic, "partition": record.partition, "offset": record.offset})
+        with consumed.record(record) as seen:
+            seen.outcome = await self._handle(sub, handler, record, letters, seen)
+
+    async def _handle(self, sub: Subscription, handler: EventHandler, record: Record, letters: DeadLetters,
+                      seen: consumed.Seen) -> str:
         try:
-            try:
-                event = self._parse(sub, record)
-            except UNDECODABLE as error:
-                await letters.add(record, f"malformed event: {_summary(error)}", error)
-                return
-            if event is None:
-                return
-            if await outbox.seen(self.pool, self.group, event.event_id):
-                CONSUMED.labels(self.service, record.topic, "duplicate").inc()
-                return
-            started = time.perf_counter()
-            await self._attempts(record, lambda: handler(event, Unit(self.pool, self.group, event)), letters)
-            HANDLER_SECONDS.labels(self.service, record.topic).observe(time.perf_counter() - started)
+            event = self._parse(sub, record)
+        except UNDECODABLE as error:
+            await letters.add(record, f"malformed event: {_summary(error)}", error)
+            return "dead_lettered"
+        if event is None:
+            return "ignored"
+        seen.about(event)
+        if await outbox.seen(self.pool, self.group, event.event_id):
+            CONSUMED.labels(self.service, record.topic, "duplicate").inc()
+            return "duplicate"
+        started = time.perf_counter()
+        outcome = await self._attempts(record, lambda: handler(event, Unit(self.pool, self.group, event)), letters)
+        HANDLER_SECONDS.labels(self.service, record.topic).observe(time.perf_counter() - started)
+        if outcome == "processed":
             CONSUMED.labels(self.service, record.topic, "processed").inc()
-        finally:
-            log_context.reset(token)
+        return outcome
 
     async def handle_batch(self, sub: Subscription, handler: BatchHandler, records: list[Record],
                            letters: DeadLetters) -> None:
         """One transaction for the whole batch; a failing batch is halved until the poison record stands alone."""
-        parsed: list[tuple[Record, Event]] = []
-        for record in records:
-            try:
-                if (event := self._parse(sub, record)) is not None:
-                    parsed.append((record, event))
-            except UNDECODABLE as error:
-                await letters.add(record, f"malformed event: {_summary(error)}", error)
-        if not parsed:
-            return
-        started = time.perf_counter()
-        await self._bisect(sub, handler, parsed, letters)
-        HANDLER_SECONDS.labels(self.service, sub.topic.name).observe(time.perf_counter() - started)
-        CONSUMED.labels(self.service, sub.topic.name, "processed").inc(len(parsed))
+        with consumed.batch(sub.topic.name, len(records)) as counts:
+            parsed: list[tuple[Record, Event]] = []
+            for record in records:
+                try:
+                    if (event := self._parse(sub, record)) is not None:
+                        parsed.append((record, event))
+                except UNDECODABLE as error:
+                    counts.malformed += 1
+                    await letters.add(record, f"malformed event: {_summary(error)}", error)
+            counts.events = len(parsed)
+            if not parsed:
+                return
+            started = time.perf_counter()
+            await self._bisect(sub, handler, parsed, letters)
+            HANDLER_SECONDS.labels(self.service, sub.topic.name).observe(time.perf_counter() - started)
+            CONSUMED.labels(self.service, sub.topic.name, "processed").inc(len(parsed))
 
     async def _bisect(self, sub: Subscription, handler: BatchHandler, items: list[tuple[Record, Event]],
                       letters: DeadLetters) -> None:

@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from aiokafka.errors import BrokerResponseError
 
 from shared.kafka import Letter, Producer, Record
-from shared.logging import redact_text
+from shared.logging import log_context, redact_text
 from shared.metrics import CONSUMED, DEAD_LETTERED, DEAD_LETTERS_SHORTENED
 
 log = logging.getLogger("numport.consumer")
@@ -60,6 +61,7 @@ class _Sent:
     error_type: str
     outcome: asyncio.Future[Any]
     short: bool = False
+    context: Mapping[str, Any] = field(default_factory=dict)  # what was being handled: its correlation id
 
 
 class DeadLetters:
@@ -71,7 +73,9 @@ class DeadLetters:
 
     async def add(self, record: Record, reason: str, error: Exception) -> None:
         """Send at once, without waiting for the acknowledgement."""
-        self._sent.append(await self._send(record, redact_text(reason), type(error).__name__))
+        sent = await self._send(record, redact_text(reason), type(error).__name__)
+        sent.context = log_context.get()
+        self._sent.append(sent)
 
     async def _send(self, record: Record, reason: str, error_type: str, refusal: BaseException | None = None) -> _Sent:
         """A full copy first; a shortened letter once a full copy was refused."""
@@ -93,6 +97,7 @@ class DeadLetters:
         for index, sent in enumerate(self._sent):
             if not sent.short and (error := sent.outcome.exception()) is not None and refused(error):
                 self._sent[index] = await self._send(sent.record, sent.reason, sent.error_type, error)
+                self._sent[index].context = sent.context
         await asyncio.gather(*(s.outcome for s in self._sent), return_exceptions=True)
         unsent = [(s.record, error) for s in self._sent if (error := s.outcome.exception()) is not None]
         for sent in self._sent:
@@ -108,8 +113,8 @@ class DeadLetters:
         if sent.short:
             DEAD_LETTERS_SHORTENED.labels(self.service, record.topic).inc()
         log.error("record dead-lettered" + (" (shortened: no full copy could be written)" if sent.short else ""),
-                  extra={"reason": sent.reason, "topic": record.topic, "partition": record.partition,
-                         "offset": record.offset})
+                  extra={**sent.context, "reason": sent.reason, "topic": record.topic,
+                         "partition": record.partition, "offset": record.offset})
 
 
 def _failed(error: BaseException) -> asyncio.Future[Any]:

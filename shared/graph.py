@@ -8,7 +8,6 @@ deciding to send it again — a restart must never repeat a side effect blindly.
 from __future__ import annotations
 
 import asyncio
-import logging
 import random
 import time
 from collections.abc import Awaitable, Callable
@@ -17,9 +16,9 @@ from typing import Any
 import httpx
 
 from shared.errors import PermanentError, TransientError
-from shared.metrics import GRAPH_REQUESTS, GRAPH_WABA_CALLS
+from shared.graph_calls import Call
+from shared.metrics import GRAPH_WABA_CALLS
 
-log = logging.getLogger("numport.graph")
 THROTTLE_CODES = frozenset({4, 17, 32, 613, 80007, 80008, 130429, 131056, 133009})
 TRANSIENT_CODES = frozenset({1, 2, 131000, 133004, 133015, 2494100}) | THROTTLE_CODES
 
@@ -137,37 +136,43 @@ class GraphClient:
         for attempt in range(1, limit + 1):
             if waba:
                 GRAPH_WABA_CALLS.labels(waba, method).inc()
-            try:
-                response = await self._http.request(method, path, **kwargs)
-            except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
-                error: Exception = GraphUnreachable(f"Graph API unreachable: {type(exc).__name__}")
-                retry_after = None
-            except httpx.TransportError as exc:
-                if not idempotent:
-                    GRAPH_REQUESTS.labels(method, "unknown").inc()
-                    raise GraphOutcomeUnknown(f"{method} {path}: connection lost after sending "
-                                              f"({type(exc).__name__})") from None
-                error, retry_after = TransientError(f"Graph API transport error: {type(exc).__name__}"), None
-            else:
-                if response.is_success:
-                    GRAPH_REQUESTS.labels(method, "ok").inc()
-                    return response.json() if response.content else {}
-                error = parse_error(response)
-                retry_after = error.retry_after
-                if isinstance(error, GraphPermanentError):
-                    GRAPH_REQUESTS.labels(method, "permanent").inc()
-                    raise error
-                if not idempotent and not error.throttled:
-                    GRAPH_REQUESTS.labels(method, "unknown").inc()
-                    raise GraphOutcomeUnknown(f"{method} {path}: {error}") from error
-            delay = retry_after if retry_after is not None else self._backoff(attempt)
-            if attempt == limit or (not idempotent and self._clock() - started + delay > self.write_budget):
-                raise error  # a write must settle inside its outcome window, or a restart could not reason about it
-            GRAPH_REQUESTS.labels(method, "retried").inc()
-            log.warning("Graph call will be retried", extra={"method": method, "path": path, "attempt": attempt,
-                                                              "delay": round(delay, 3), "error": str(error)})
+            with Call(method, path, attempt) as call:
+                answer, error = await self._request(call, method, path, idempotent, kwargs)
+                if error is None:
+                    return answer
+                delay = error.retry_after if error.retry_after is not None else self._backoff(attempt)
+                if attempt == limit or (not idempotent and self._clock() - started + delay > self.write_budget):
+                    raise error  # a write must settle inside its outcome window, or a restart could not reason
+                call.outcome, call.retry_in = "retried", delay
             await self._sleep(delay)
         raise AssertionError("unreachable")
+
+    async def _request(self, call: Call, method: str, path: str, idempotent: bool,
+                       kwargs: dict[str, Any]) -> tuple[dict[str, Any], None] | tuple[None, TransientError]:
+        """One attempt: Meta's answer, or the error worth retrying; raises what must not be retried."""
+        try:
+            response = await self._http.request(method, path, **kwargs)
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+            return None, GraphUnreachable(f"Graph API unreachable: {type(exc).__name__}")
+        except httpx.TransportError as exc:
+            if not idempotent:
+                call.outcome = "unknown"
+                raise GraphOutcomeUnknown(f"{method} {path}: connection lost after sending "
+                                          f"({type(exc).__name__})") from None
+            return None, TransientError(f"Graph API transport error: {type(exc).__name__}")
+        call.status = response.status_code
+        if response.is_success:
+            call.outcome = "ok"
+            return (response.json() if response.content else {}), None
+        error = parse_error(response)
+        call.meta_code, call.fbtrace_id = error.code, error.fbtrace_id
+        if isinstance(error, GraphPermanentError):
+            call.outcome = "permanent"
+            raise error
+        if not idempotent and not error.throttled:
+            call.outcome = "unknown"
+            raise GraphOutcomeUnknown(f"{method} {path}: {error}") from error
+        return None, error  # type: ignore[return-value] - a transient GraphError
 
     def _backoff(self, attempt: int) -> float:
         """Full jitter: uniform over [0, base * 2^(attempt-1)], capped."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from typing import Any
 
 import asyncpg
@@ -15,8 +15,10 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 class Probes:
     def __init__(self, service: str, pool: asyncpg.Pool, broker: Any, relay: Any,
-                 stuck: Callable[[], list[dict[str, Any]]] = list) -> None:
+                 stuck: Callable[[], list[dict[str, Any]]] = list,
+                 scrape: Sequence[Callable[[], Awaitable[None]]] = ()) -> None:
         self.service, self.pool, self.broker, self.relay, self.stuck = service, pool, broker, relay, stuck
+        self.scrape = scrape  # metrics read from the service's own tables, refreshed for each scrape
 
     async def ready(self) -> dict[str, bool]:
         checks = {"database": False, "kafka": False}
@@ -27,7 +29,10 @@ class Probes:
         return checks
 
     def app(self) -> FastAPI:
-        app = FastAPI(title=f"numport {self.service} probes", docs_url=None, redoc_url=None, openapi_url=None)
+        # numport's request log makes the one span per API request; FastAPI's own telemetry would add a second one,
+        # and one for every probe. Excluding every request here keeps the mounted APIs from adding theirs too.
+        app = FastAPI(title=f"numport {self.service} probes", docs_url=None, redoc_url=None, openapi_url=None,
+                      telemetry={"exclude": lambda scope: True})
 
         @app.get("/healthz")
         async def healthz() -> dict[str, str]:
@@ -42,6 +47,9 @@ class Probes:
 
         @app.get("/metrics")
         async def metrics() -> Response:
+            for refresh in self.scrape:
+                with contextlib.suppress(Exception):  # a database away must not hide every other metric
+                    await asyncio.wait_for(refresh(), 5.0)
             return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
         return app

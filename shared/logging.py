@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import re
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from types import MappingProxyType
@@ -64,9 +65,32 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(redact(entry), default=str)
 
 
+@contextlib.contextmanager
+def bound(**fields: Any) -> Iterator[None]:
+    """Every line logged inside carries these fields (a migration's correlation id, the record being handled)."""
+    token = log_context.set({**log_context.get(), **fields})
+    try:
+        yield
+    finally:
+        log_context.reset(token)
+
+
+class StartupNoise(logging.Filter):
+    """aiokafka logs at error level while the group coordinator is still being elected, as it is on every start;
+    it retries by itself, so the line is demoted to info instead of paging anyone."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name.startswith("aiokafka") and record.levelno >= logging.ERROR \
+                and "CoordinatorNotAvailable" in record.getMessage():
+            record.levelno, record.levelname = logging.INFO, "INFO"
+        return True
+
+
 def configure(service: str, level: str = "INFO") -> None:
-    handler = logging.StreamHandler(sys.stderr)
+    """JSON lines on stdout (12-factor: the platform collects them)."""
+    handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(JsonFormatter(service))
+    handler.addFilter(StartupNoise())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

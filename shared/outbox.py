@@ -6,25 +6,33 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 import uuid
 from collections.abc import Iterable
 
 import asyncpg
 
-from shared import failpoints
+from shared import failpoints, request_log, tracing
 from shared.events import Event, dump_event
 from shared.kafka import Producer
-from shared.metrics import OUTBOX_PENDING, OUTBOX_PUBLISHED
+from shared.metrics import OUTBOX_AGE, OUTBOX_PENDING, OUTBOX_PUBLISHED
 from shared.topics import topic_of
 
 log = logging.getLogger("numport.outbox")
 
 
+def headers(event: Event, traceparent: str | None) -> str:
+    """The record's headers: its type and version, and the trace it continues (the span that emitted it)."""
+    found = {"event_type": event.type, "schema_version": str(event.schema_version)}
+    return json.dumps({**found, "traceparent": traceparent} if traceparent else found)
+
+
 async def append(conn: asyncpg.Connection, events: Iterable[Event]) -> None:
     """Queue events for publication inside the caller's transaction; a re-emitted event id is a no-op."""
-    rows = [(e.event_id, topic_of(e).name, e.phone_number.encode(),
-             json.dumps({"event_type": e.type, "schema_version": str(e.schema_version)}), dump_event(e))
-            for e in events]
+    events, trace = list(events), tracing.traceparent()
+    rows = [(e.event_id, topic_of(e).name, e.phone_number.encode(), headers(e, trace), dump_event(e)) for e in events]
+    if len(migrations := {e.correlation_id for e in events}) == 1:
+        request_log.note(correlation_id=str(migrations.pop()))  # the request that started it logs its id
     await conn.executemany(
         "INSERT INTO outbox (event_id, topic, key, headers, payload) VALUES ($1, $2, $3, $4::jsonb, $5) "
         "ON CONFLICT (event_id) DO NOTHING", rows)
@@ -49,17 +57,21 @@ class Relay:
         self.pool, self.producer, self.service = pool, producer, service
         self.batch_size, self.idle = batch_size, idle
         self._stopping = asyncio.Event()
+        self.oldest: float | None = None  # creation time of the oldest row known to wait, while one does
+        OUTBOX_AGE.labels(service).set_function(lambda: time.time() - self.oldest if self.oldest else 0.0)
 
     async def publish_batch(self) -> int:
         async with self.pool.acquire() as conn, conn.transaction():
             if not await conn.fetchval("SELECT pg_try_advisory_xact_lock(hashtext('relay:' || current_schema()))"):
                 return 0
             rows = await conn.fetch(
-                "SELECT id, topic, key, headers, payload FROM outbox WHERE published_at IS NULL "
+                "SELECT id, topic, key, headers, payload, created_at FROM outbox WHERE published_at IS NULL "
                 "ORDER BY id LIMIT $1", self.batch_size)
             if not rows:
                 OUTBOX_PENDING.labels(self.service).set(0)
+                self.oldest = None
                 return 0
+            self.oldest = rows[0]["created_at"].timestamp()
             failpoints.hit("relay.before_publish")
             await self.producer.send_all(
                 (r["topic"], r["key"], r["payload"], json.loads(r["headers"])) for r in rows)
@@ -67,6 +79,8 @@ class Relay:
             await conn.execute("UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])",
                                [r["id"] for r in rows])
         OUTBOX_PUBLISHED.labels(self.service).inc(len(rows))
+        if len(rows) < self.batch_size:
+            self.oldest = None
         return len(rows)
 
     async def run(self) -> None:

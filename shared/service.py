@@ -18,15 +18,17 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from faststream.middlewares import AckPolicy
 
-from shared import db, http
+from shared import db, http, tracing
 from shared.clock import Clock, SystemClock
 from shared.clock import from_environment as clock_from_environment
 from shared.consumer import BatchHandler, Consumer, EventHandler, Subscription
 from shared.kafka import Producer, Record, ensure_dead_letter_topics
 from shared.kafka_connection import KafkaConnection
 from shared.logging import configure
+from shared.metrics import CONSUMER_LAG
 from shared.outbox import Relay
 from shared.polling import Poller, Routes
+from shared.request_log import RequestLog
 from shared.settings import ServiceSettings, kafka_connection
 from shared.stuck import StuckPartitions
 
@@ -52,6 +54,7 @@ class Wired:
     handlers: Handlers
     api: Any = None  # an ASGI app served next to the probes
     background: tuple[Callable[[], Coroutine[Any, Any, None]], ...] = ()  # long-running loops (a scheduler)
+    scrape: tuple[Callable[[], Coroutine[Any, Any, None]], ...] = ()  # refresh read-model metrics before /metrics
 
 
 @dataclass
@@ -98,13 +101,24 @@ async def _raw_body(message: Any) -> bytes:
 
 def _poll_callback(poller: Poller, routes: Routes) -> Callable[..., Any]:
     async def on_poll(message: KafkaMessage) -> None:
-        resume = await poller.consume(routes, [_record(r) for r in message.raw_message])
+        records = [_record(r) for r in message.raw_message]
+        resume = await poller.consume(routes, records)
         for (topic, partition), offset in resume.items():
             # Read these again: the acknowledgement that follows commits each partition's position, now here.
             with contextlib.suppress(IllegalStateError):  # revoked meanwhile: its next owner starts from the commit
                 message.consumer.seek(TopicPartition(topic, partition), offset)
+        _report_lag(message.consumer, poller.consumer.service, records, resume)
 
     return on_poll
+
+
+def _report_lag(consumer: Any, service: str, records: list[Record], resume: dict[tuple[str, int], int]) -> None:
+    """Per partition of the poll: its end as the last fetch saw it, less where this member goes on from."""
+    next_offsets = {(r.topic, r.partition): r.offset + 1 for r in records} | resume
+    for (topic, partition), position in next_offsets.items():
+        end = getattr(consumer, "highwater", lambda _: None)(TopicPartition(topic, partition))
+        if end is not None:
+            CONSUMER_LAG.labels(service, topic, str(partition)).set(max(0, end - position))
 
 
 async def _prepare_dead_letter_topics(connection: KafkaConnection, spec: ServiceSpec) -> None:
@@ -138,9 +152,9 @@ async def running(spec: ServiceSpec, settings: ServiceSettings, clock: Clock | N
             tasks.append(asyncio.create_task(relay.run(), name="outbox-relay"))
             tasks += [asyncio.create_task(loop(), name=loop.__name__) for loop in wired.background]
             await broker.start()
-            app = http.Probes(spec.name, pool, broker, relay, stuck=poller.stuck.stuck).app()
+            app = http.Probes(spec.name, pool, broker, relay, poller.stuck.stuck, wired.scrape).app()
             if wired.api is not None:
-                app.mount("/", wired.api)
+                app.mount("/", RequestLog(wired.api, spec.name))
             async with http.serve(app, settings.http_host, settings.http_port) as port:
                 log.info("service started", extra={"http_port": port, "subscriptions": len(spec.subscriptions)})
                 yield runtime
@@ -171,4 +185,9 @@ def main(spec: ServiceSpec) -> None:
 
     settings = load(spec.settings_model)
     configure(spec.name, settings.log_level)
-    asyncio.run(serve_forever(spec, settings))
+    traces = tracing.configure(spec.name, settings.traces_endpoint, settings.traces_file)
+    try:
+        asyncio.run(serve_forever(spec, settings))
+    finally:
+        if traces is not None:
+            traces.shutdown()  # sends the spans still batched

@@ -38,6 +38,9 @@ class ServiceSettings(BaseSettings):
     relay_batch_size: int = Field(default=500, ge=1, le=10000)
     relay_idle_seconds: float = Field(default=0.05, gt=0, le=10)
     db_pool_max: int = Field(default=10, ge=1, le=100)
+    traces_endpoint: str | None = Field(default=None, description=(
+        "OTLP/HTTP traces URL (…/v1/traces); tracing is off unless this or OTEL_EXPORTER_OTLP_ENDPOINT is set."))
+    traces_file: str | None = Field(default=None, description="Tests only: append every span as a JSON line here.")
 
 
 class GraphSettings(BaseSettings):

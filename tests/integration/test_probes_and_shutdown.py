@@ -30,7 +30,7 @@ async def test_probes_metrics_and_graceful_stop(service_env, eligible_world):
                 await asyncio.sleep(0.1)
         assert 'numport_events_consumed_total{outcome="processed",service="precheck",topic=' in metrics
         assert 'numport_outbox_published_total{service="precheck"} 1.0' in metrics
-        assert 'numport_graph_requests_total{method="GET",outcome="ok"}' in metrics
+        assert 'numport_graph_calls_total{operation="GET /{id}/phone_numbers",outcome="ok",status="200"}' in metrics
     finally:
         code = service.terminate()
     assert code == 0
