@@ -9,6 +9,7 @@ from typing import Any
 
 import asyncpg
 
+from shared import tracing
 from shared.events import NumberEligible
 
 
@@ -35,6 +36,8 @@ class SagaRow:
     completed_at: datetime | None
     created_at: datetime
     updated_at: datetime
+    traceparent: str | None = None
+    state_since: datetime | None = None
 
 
 COLUMNS = ", ".join(f.name for f in fields(SagaRow))
@@ -43,11 +46,11 @@ COLUMNS = ", ".join(f.name for f in fields(SagaRow))
 async def create(conn: asyncpg.Connection, event: NumberEligible, state: str, now: datetime) -> bool:
     inserted = await conn.fetchval(
         "INSERT INTO sagas (migration_id, correlation_id, phone_number, partner_id, business_id, destination_waba_id, "
-        "source_waba_id, flow, source, state, phone_number_id, created_at, updated_at) "
-        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12) ON CONFLICT DO NOTHING RETURNING true",
+        "source_waba_id, flow, source, state, phone_number_id, created_at, updated_at, traceparent) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13) ON CONFLICT DO NOTHING RETURNING true",
         event.migration_id, event.correlation_id, event.phone_number, event.partner_id, event.business_id,
         event.destination_waba_id, event.source_waba_id, event.flow, event.source, state,
-        event.phone_number_id if event.flow == "embedded_signup" else None, now)
+        event.phone_number_id if event.flow == "embedded_signup" else None, now, tracing.traceparent())
     return bool(inserted)
 
 

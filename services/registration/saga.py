@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 
 import asyncpg
 
-from services.registration import domain, repository, steps, timers
+from services.registration import domain, repository, steps, story, timers
 from services.registration.repository import SagaRow
 from shared import attempts, failpoints, outbox
 from shared import events as ev
@@ -66,7 +66,8 @@ class Registration:
             if saga.state in domain.WAITING or saga.state in domain.FINISHED:
                 return
             try:
-                await self.run_step(saga)
+                with story.step(saga):
+                    await self.run_step(saga)
                 if (after := await repository.load(self.pool, migration_id)) and after.state == saga.state:
                     raise TransientError(f"step {saga.state} made no progress")  # never spin on Meta
             except GraphPermanentError as error:
@@ -140,6 +141,7 @@ class Registration:
             await repository.clear_timers(conn, saga.migration_id, "advance", *outcome.clear)
             if outcome.state == "awaiting_templates":
                 await self.wait_for_templates(conn, saga, now)
+        story.applied(saga, step, outcome, now)
         if outcome.state in domain.FINISHED:
             await self.start_next_in_line(saga.destination_waba_id)
 
@@ -176,7 +178,6 @@ class Registration:
                 if started:
                     await repository.update(conn, started, self.clock.now(), state="obo")
 
-
     async def on_timer(self, migration_id: uuid.UUID, kind: str) -> None:
         async with self.locked(migration_id, wait=False) as mine:
             if not mine:
@@ -185,8 +186,9 @@ class Registration:
             if saga is None:
                 return
             if kind != "advance" and saga.state == timers.WAITS_FOR.get(kind):
-                outcome = await timers.HANDLERS[kind](saga, self.ctx_factory(self.clock.now()))
-                await self.apply(saga, timers.SETTLES.get(kind, kind), outcome)
+                with story.step(saga, kind):
+                    outcome = await timers.HANDLERS[kind](saga, self.ctx_factory(self.clock.now()))
+                    await self.apply(saga, timers.SETTLES.get(kind, kind), outcome)
             else:
                 async with self.pool.acquire() as conn:
                     await repository.clear_timers(conn, migration_id, kind)
