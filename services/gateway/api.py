@@ -67,6 +67,7 @@ async def current_partner(request: Request, authorization: Annotated[str | None,
     found = await repository.partner_of_key(pool, hash_key(key)) if key else None
     if found is None:
         raise HTTPException(401, "Send a valid partner API key as 'Authorization: Bearer <key>'.")
+    request.state.partner_id = found  # the request's log line names the partner
     return found
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from pydantic import Field, SecretStr
 
+from services.gateway import read_model_metrics
 from services.gateway.api import GatewayDeps, create_api
 from services.gateway.handlers import on_migration_event
 from services.gateway.registration_client import RegistrationClient
@@ -38,7 +39,8 @@ async def wire(runtime: Runtime) -> AsyncIterator[Wired]:
                        registration, runtime.producer, _reveal(settings.app_secret),
                        _reveal(settings.webhook_verify_token))
     try:
-        yield Wired({sub.name: on_migration_event for sub in SUBSCRIPTIONS}, create_api(deps))
+        yield Wired({sub.name: on_migration_event for sub in SUBSCRIPTIONS}, create_api(deps),
+                    scrape=(read_model_metrics.refresher(runtime.pool),))
     finally:
         await graph.aclose()
         if registration:
