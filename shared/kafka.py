@@ -7,7 +7,7 @@ import logging
 import random
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -27,9 +27,8 @@ KEYS_REMEMBERED = 100_000  # partitions of this many keys are kept (numbers repe
 _DYNAMIC_TOPIC_CONFIG = 1  # DescribeConfigs' config_source of a value set on the topic itself
 
 
-@dataclass(frozen=True)
-class Record:
-    """What a consumer received, kept whole so a dead letter can reproduce it."""
+class Record(NamedTuple):
+    """What a consumer received, kept whole so a dead letter can reproduce it (a tuple: made once per record read)."""
 
     topic: str
     partition: int

@@ -24,9 +24,11 @@ from aiokafka.structs import RecordMetadata
 
 from deploy.local import kafkaio as kafka
 from deploy.local.processes import ServiceProcess
+from services.billing.main import SPEC as BILLING
 from services.gateway.main import SPEC as GATEWAY
 from services.precheck.main import SPEC as PRECHECK
 from services.registration.main import SPEC as REGISTRATION
+from services.templates.main import SPEC as TEMPLATES
 from shared import topics
 from shared.consumer import Subscription, Unit
 from shared.events import MigrationRequested, dump_event, parse_event
@@ -72,7 +74,8 @@ async def test_poison_records_are_dead_lettered_and_good_ones_processed(service_
     assert await db.fetchval("SELECT count(*) FROM precheck.reports") == 1
 
 
-CONSUMERS = {"precheck": PRECHECK, "registration": REGISTRATION, "gateway": GATEWAY}
+CONSUMERS = {"precheck": PRECHECK, "registration": REGISTRATION, "gateway": GATEWAY, "templates": TEMPLATES,
+             "billing": BILLING}  # every service the `services` fixture runs
 BATCH_HEADER_BYTES = 61  # a v2 record batch's fixed header, counted against max.message.bytes
 
 
