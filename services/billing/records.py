@@ -1,4 +1,4 @@
-"""Billing's wire formats, kept cheap: Meta's status webhooks read with orjson, attributions written with orjson.
+"""Billing's wire formats, kept cheap: Meta's status webhooks read and attributions written with msgspec.
 
 Validating every webhook record with pydantic costs more than billing's whole budget per status, so only the
 fields billing uses are read and checked here; `tests/unit/test_billing_records.py` holds both formats to the
@@ -11,7 +11,7 @@ import hashlib
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import orjson
+import msgspec
 
 from services.billing.domain import RANKS, Attribution, Pricing, StatusUpdate, normalise_category
 from shared.events import NAMESPACE
@@ -19,7 +19,41 @@ from shared.events import NAMESPACE
 HEADERS = '{"event_type": "MessageAttributed", "schema_version": "1"}'
 UNKNOWN_CATEGORY = "unknown"
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_ENCODE = msgspec.json.Encoder().encode
 _NAMESPACED = hashlib.sha1(NAMESPACE.bytes)  # uuid5 hashes the namespace first: hash it once
+
+
+class _Pricing(msgspec.Struct):
+    category: Any = None
+    type: Any = None
+    billable: Any = None
+    pricing_model: Any = None
+
+
+class _Status(msgspec.Struct):
+    id: Any = None
+    status: Any = None
+    timestamp: Any = None
+    pricing: _Pricing | None = None
+
+
+class _Value(msgspec.Struct):
+    statuses: list[_Status] | None = None
+
+
+class _Change(msgspec.Struct):
+    """The fields billing reads of a `MetaWebhookChange`; msgspec skips the rest without building it."""
+
+    type: Any = None
+    schema_version: Any = None
+    field: Any = None
+    waba_id: Any = None
+    phone_number: Any = None
+    phone_number_id: Any = None
+    value: _Value | None = None
+
+
+_CHANGE = msgspec.json.Decoder(_Change)
 
 
 def decode_statuses(raw: bytes) -> tuple[StatusUpdate, ...] | None:
@@ -27,32 +61,30 @@ def decode_statuses(raw: bytes) -> tuple[StatusUpdate, ...] | None:
 
     Raises ValueError for what no retry makes readable, so the record is dead-lettered with the reason.
     """
-    record = orjson.loads(raw)
-    if not isinstance(record, dict) or record.get("type") != "MetaWebhookChange":
+    try:
+        record = _CHANGE.decode(raw)
+    except msgspec.DecodeError as error:  # not JSON, or a status or pricing that is not an object
+        raise ValueError(f"unreadable MetaWebhookChange record: {error}") from None
+    if record.type != "MetaWebhookChange":
         raise ValueError("not a MetaWebhookChange record")
-    if record.get("schema_version") != 1:
-        raise ValueError(f"MetaWebhookChange schema_version {record.get('schema_version')!r} is not one billing reads")
-    value = record.get("value")
-    if record.get("field") != "messages" or not isinstance(value, dict) or not value.get("statuses"):
+    if record.schema_version != 1:
+        raise ValueError(f"MetaWebhookChange schema_version {record.schema_version!r} is not one billing reads")
+    if record.field != "messages" or record.value is None or not record.value.statuses:
         return None
-    statuses = value["statuses"]
-    waba_id = record.get("waba_id")
-    if not isinstance(statuses, list) or not isinstance(waba_id, str):
-        raise ValueError("a messages change needs a list of statuses and the WABA it came from")
-    number, number_id = record.get("phone_number"), record.get("phone_number_id")
-    return tuple(_status(entry, number, number_id, waba_id) for entry in statuses)
+    if not isinstance(record.waba_id, str):
+        raise ValueError("a messages change needs the WABA it came from")
+    return tuple(_status(entry, record.phone_number, record.phone_number_id, record.waba_id)
+                 for entry in record.value.statuses)
 
 
-def _status(entry: Any, number: str | None, number_id: str | None, waba_id: str) -> StatusUpdate:
-    if not isinstance(entry, dict):
-        raise ValueError("a status must be an object")
-    wamid, name, stamp = entry.get("id"), entry.get("status"), entry.get("timestamp")
+def _status(entry: _Status, number: str | None, number_id: str | None, waba_id: str) -> StatusUpdate:
+    wamid, name = entry.id, entry.status
     if not isinstance(wamid, str) or not wamid:
         raise ValueError("a status has no message id")
     if name not in RANKS:
         raise ValueError(f"status {str(name)[:40]!r} of {wamid[:80]} is not sent, delivered, read, played or failed")
-    at, rank = micros(stamp, wamid), RANKS[name]
-    return StatusUpdate(number, number_id, waba_id, wamid, rank, at, _pricing(entry.get("pricing"), rank, at))
+    at, rank = micros(entry.timestamp, wamid), RANKS[name]
+    return StatusUpdate(number, number_id, waba_id, wamid, rank, at, _pricing(entry.pricing, rank, at))
 
 
 def micros(stamp: Any, wamid: str) -> int:
@@ -64,11 +96,10 @@ def micros(stamp: Any, wamid: str) -> int:
     return int(whole) * 1_000_000 + int((fraction + "000000")[:6])
 
 
-def _pricing(pricing: Any, rank: int, at: int) -> Pricing | None:
-    if not isinstance(pricing, dict):
+def _pricing(pricing: _Pricing | None, rank: int, at: int) -> Pricing | None:
+    if pricing is None:
         return None
-    category, kind, billable, model = (pricing.get("category"), pricing.get("type"), pricing.get("billable"),
-                                       pricing.get("pricing_model"))
+    category, kind, billable, model = pricing.category, pricing.type, pricing.billable, pricing.pricing_model
     return Pricing(at, rank, normalise_category(category) if isinstance(category, str) else UNKNOWN_CATEGORY,
                    kind if isinstance(kind, str) else "", int(billable) if isinstance(billable, bool) else -1,
                    model if isinstance(model, str) else "")
@@ -87,7 +118,7 @@ def attribution_payload(number: str, wamid: str, kind: str, version: int, facts:
     """(event_id, JSON) of one MessageAttributed record; a reversal repeats the facts it cancels."""
     event_id = derived_id("billing", number, wamid, kind, version)
     sent_at = instant(facts.sent_at)
-    return event_id, orjson.dumps({
+    return event_id, _ENCODE({
         "event_id": event_id, "type": "MessageAttributed", "schema_version": 1, "occurred_at": sent_at,
         "migration_id": str(facts.migration_id) if facts.migration_id else None, "phone_number": number,
         "correlation_id": derived_id("billing", number, wamid), "causation_id": None, "producer": "billing",
@@ -99,5 +130,5 @@ def attribution_payload(number: str, wamid: str, kind: str, version: int, facts:
 
 
 def instant(micros_since_epoch: int) -> datetime:
-    """Exact to the microsecond (no float); orjson writes it as ISO 8601."""
+    """Exact to the microsecond (no float); msgspec writes it as ISO 8601."""
     return EPOCH + timedelta(microseconds=micros_since_epoch)
