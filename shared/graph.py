@@ -165,7 +165,7 @@ class GraphClient:
             call.outcome = "ok"
             return (response.json() if response.content else {}), None
         error = parse_error(response)
-        call.meta_code, call.fbtrace_id = error.code, error.fbtrace_id
+        call.meta_error, call.fbtrace_id = error.code, error.fbtrace_id
         if isinstance(error, GraphPermanentError):
             call.outcome = "permanent"
             raise error

@@ -28,7 +28,7 @@ class Call:
     def __init__(self, method: str, path: str, attempt: int) -> None:
         self.operation, self.attempt = operation(method, path), attempt
         self.status: int | None = None
-        self.meta_code: int | None = None
+        self.meta_error: int | None = None  # Meta's error code ("code" would be masked as a secret)
         self.fbtrace_id: str | None = None
         self.outcome: str | None = None
         self.retry_in: float | None = None
@@ -48,7 +48,7 @@ class Call:
         GRAPH_CALLS.labels(self.operation, status, outcome).inc()
         GRAPH_SECONDS.labels(self.operation).observe(seconds)
         fields = {"operation": self.operation, "status": self.status, "outcome": outcome, "attempt": self.attempt,
-                  "latency_ms": round(seconds * 1000, 1), "meta_code": self.meta_code, "fbtrace_id": self.fbtrace_id,
+                  "latency_ms": round(seconds * 1000, 1), "meta_error": self.meta_error, "fbtrace_id": self.fbtrace_id,
                   "retry_in": None if self.retry_in is None else round(self.retry_in, 3)}
         fields = {k: v for k, v in fields.items() if v is not None}
         log.log(logging.INFO if outcome == "ok" else logging.WARNING, "graph call", extra=fields)

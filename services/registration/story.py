@@ -34,7 +34,7 @@ def applied(saga: SagaRow, step: str, outcome: Outcome, now: datetime) -> None:
     message = next((getattr(e, "message", None) for e in outcome.events if e.type == "MigrationFailed"), None)
     trouble = outcome.state == "failed" or "MigrationEscalated" in kinds
     fields = {"migration_id": str(saga.migration_id), "correlation_id": str(saga.correlation_id), "step": step,
-              "from": saga.state, "to": outcome.state, "reason": reason, "message": message, "events": kinds}
+              "from": saga.state, "to": outcome.state, "reason": reason, "failure": message, "events": kinds}
     log.log(logging.WARNING if trouble else logging.INFO,
             "migration failed" if outcome.state == "failed" else
             "migration escalated" if trouble else "saga step applied",

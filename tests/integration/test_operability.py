@@ -125,7 +125,7 @@ def check_logs(lines: dict[str, list[dict]], migration_id: str) -> None:
     assert {"operation": "POST /{id}/register", "status": 200, "outcome": "ok", "attempt": 1}.items() <= \
         next(c for c in calls if c["operation"] == "POST /{id}/register").items()
     [refusal] = [c for c in calls if c["operation"] == "POST /{id}/verify_code" and c["outcome"] == "permanent"]
-    assert 400 <= refusal["status"] < 500 and refusal["meta_code"] and refusal["level"] == "warning"
+    assert 400 <= refusal["status"] < 500 and isinstance(refusal["meta_error"], int) and refusal["level"] == "warning"
     assert all(c["latency_ms"] >= 0 for c in calls)
     assert any(line["msg"] == "graph call" for line in mine["precheck"])
 

@@ -1,16 +1,32 @@
-"""Secrets never reach a log line; a bad setting stops the process with one line that names it."""
+"""Secrets never reach a log line, the story lines of a migration included; a bad setting stops the process with one
+line that names it."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import logging
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
+import pytest
+
+from services.registration.repository import SagaRow
+from services.registration.steps import Outcome
+from services.registration.story import applied
+from shared import consumed
+from shared.dead_letters import DeadLetters
+from shared.events import MigrationFailed
+from shared.graph import GraphClient, GraphPermanentError
+from shared.kafka import Record
 from shared.logging import JsonFormatter, redact, redact_text
+from shared.request_log import RequestLog
+from tests.factories import migration_requested
 
 NUMPORT = str(Path(sys.executable).with_name("numport"))
 
@@ -56,3 +72,64 @@ def test_invalid_setting_names_the_variable():
     assert result.returncode == 2
     assert result.stderr.startswith("numport: setting NUMPORT_HTTP_PORT is invalid")
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+class _Acked:
+    """A dead-letter producer whose broker acknowledges every letter at once."""
+
+    async def send_dead_letter(self, letter):
+        done = asyncio.get_running_loop().create_future()
+        done.set_result(None)
+        return done
+
+
+async def test_the_story_lines_of_a_migration_hold_no_secret():
+    """Request, consumed event, Graph call, saga step and dead letter lines, each fed the secrets they could see."""
+    token, key, pin, code = "EAAG-token-in-the-header", "np_live_partnerkey", "654321", "123456"
+    stream, root = io.StringIO(), logging.getLogger()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter("gateway"))
+    root.addHandler(handler)
+    level, root.level = root.level, logging.INFO
+    try:
+        event = migration_requested()
+
+        async def route(scope, receive, send):
+            await receive()
+            await send({"type": "http.response.start", "status": 200, "headers": []})
+            await send({"type": "http.response.body", "body": b"{}"})
+
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(RequestLog(route, "gateway")),
+                                     base_url="http://t") as client:
+            await client.post(f"/v1/migrations/{event.migration_id}/verification-code?access_token={token}",
+                              json={"code": code}, headers={"Authorization": f"Bearer {key}", "X-Request-Id": "r-1"})
+        refusal = {"error": {"message": f"(#100) the pin {pin} is not valid", "code": 100}}
+        graph = GraphClient("https://graph.example", "v23.0", token,
+                            transport=httpx.MockTransport(lambda request: httpx.Response(400, json=refusal)))
+        record = Record("numport.migration.requests", 0, 3, b"+1", b"{}", ())
+        with consumed.record(record) as seen:
+            seen.about(event)
+            with pytest.raises(GraphPermanentError):
+                await graph.post("/106540352242922/register", {"messaging_product": "whatsapp", "pin": pin})
+            letters = DeadLetters(_Acked(), "precheck", "numport.precheck")
+            await letters.add(record, f"permanent failure: code={code} pin={pin}", ValueError("x"))
+            seen.outcome = "processed"
+        await letters.settle()
+        now = datetime.now(UTC)
+        saga = SagaRow(event.migration_id, event.correlation_id, "+5511987654321", "p", "b", "w", None,
+                       "programmatic", "bsp_cloud_api", "register", None, None, None, 0, "SMS", 0, 0, [], None, now,
+                       now)
+        failed = MigrationFailed.create(cause=event, occurred_at=now, producer="registration", step="register",
+                                        reason_code="META_100", message=f"Meta refused register: pin={pin}")
+        applied(saga, "register", Outcome("failed", events=[failed]), now)
+    finally:
+        root.removeHandler(handler)
+        root.level = level
+    text = stream.getvalue()
+    lines = {line["msg"]: line for line in map(json.loads, text.splitlines())}
+    told = {"request answered", "graph call", "record dead-lettered", "event consumed", "migration failed"}
+    assert told <= set(lines)
+    assert all(lines[msg]["correlation_id"] == str(event.correlation_id) for msg in told)
+    assert lines["graph call"]["meta_error"] == 100 and lines["migration failed"]["reason"] == "META_100"
+    for secret in (token, key, pin, code):
+        assert secret not in text
