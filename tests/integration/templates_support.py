@@ -32,6 +32,18 @@ def start_templates(env: dict[str, str], **extra: str) -> ServiceProcess:
     return service
 
 
+async def one_round(env: dict[str, str], **settings: str) -> tuple[Any, str]:
+    """Start the templates service, hand it one eligible number: round 0's TemplatesDuplicated and /metrics."""
+    service = start_templates(env, **settings)
+    try:
+        event = eligible()
+        await kafka.produce_event(env["NUMPORT_KAFKA_BOOTSTRAP"], event)
+        done = await duplicated(env["NUMPORT_KAFKA_BOOTSTRAP"], event.migration_id)
+        return done, httpx.get(f"http://127.0.0.1:{service.port}/metrics", timeout=10).text
+    finally:
+        assert service.terminate() == 0, service.logs()[-3000:]
+
+
 async def template_events(bootstrap: str, migration_id: uuid.UUID, until: Any, timeout: float = 60) -> list[Event]:
     """This migration's events on numport.templates.events, once `until(events)` holds."""
     def mine(records: list) -> list[Event]:

@@ -7,7 +7,6 @@ import asyncio
 import signal
 from collections import Counter
 
-import httpx
 import pytest
 
 from deploy.local import kafkaio as kafka
@@ -17,6 +16,7 @@ from tests.integration.templates_support import (
     SOURCE,
     duplicated,
     eligible,
+    one_round,
     outcomes_of,
     sandbox,
     start_templates,
@@ -35,13 +35,7 @@ async def test_exactly_the_approved_green_templates_migrate_and_each_other_one_s
                                    ("610000000000003", "APPROVED", "UNKNOWN")):
         world.templates[ident] = Template(ident, SOURCE, f"t_{status.lower()}_{quality.lower()}", status=status,
                                           quality_score=quality)
-    service = start_templates(service_env)
-    try:
-        event = eligible()
-        await kafka.produce_event(service_env["NUMPORT_KAFKA_BOOTSTRAP"], event)
-        done = await duplicated(service_env["NUMPORT_KAFKA_BOOTSTRAP"], event.migration_id)
-    finally:
-        assert service.terminate() == 0, service.logs()[-3000:]
+    done, _ = await one_round(service_env)
     assert outcomes_of(done) == {
         ("order_update", "en_US"): ("migrated", None), ("welcome_offer", "en_US"): ("migrated", None),
         ("password_code", "en_US"): ("migrated", None), ("receipt", "pt_BR"): ("migrated", None),
@@ -60,13 +54,7 @@ async def test_exactly_the_approved_green_templates_migrate_and_each_other_one_s
 async def test_over_the_limit_the_destination_never_overflows_and_the_left_out_list_is_exact(service_env, world,
                                                                                             sandbox_server):
     world.load(read_scenario("templates_over_limit"))
-    service = start_templates(service_env)
-    try:
-        event = eligible()
-        await kafka.produce_event(service_env["NUMPORT_KAFKA_BOOTSTRAP"], event)
-        done = await duplicated(service_env["NUMPORT_KAFKA_BOOTSTRAP"], event.migration_id)
-    finally:
-        assert service.terminate() == 0, service.logs()[-3000:]
+    done, _ = await one_round(service_env)
     fates = outcomes_of(done)
     assert {k for k, (o, _) in fates.items() if o == "left_out"} == {
         ("newsletter", "en_US"), ("promo_summer", "en_US"), ("welcome_offer", "en_US")}
@@ -123,15 +111,11 @@ async def test_a_call_without_an_answer_is_settled_by_reading_the_destination(mo
     for ident in [t.id for t in world.templates_of(SOURCE)][300:]:
         del world.templates[ident]
     sandbox(sandbox_server.url, "faults", {"writes": [{"operation": "migrate_templates", "mode": mode, "times": 1}]})
-    service = start_templates(service_env, NUMPORT_TEMPLATES_PAGE_SIZE="100",
-                              NUMPORT_TEMPLATES_MIGRATE_TIMEOUT_SECONDS="1")
     try:
-        event = eligible()
-        await kafka.produce_event(service_env["NUMPORT_KAFKA_BOOTSTRAP"], event)
-        done = await duplicated(service_env["NUMPORT_KAFKA_BOOTSTRAP"], event.migration_id)
+        done, _ = await one_round(service_env, NUMPORT_TEMPLATES_PAGE_SIZE="100",
+                                  NUMPORT_TEMPLATES_MIGRATE_TIMEOUT_SECONDS="1")
     finally:
         sandbox(sandbox_server.url, "faults", {"writes": []})
-        assert service.terminate() == 0, service.logs()[-3000:]
     assert done.template_counts["migrated"] == 300 and max(copies_on_destination(world).values()) == 1
     # Meta applied the lost answer's page: no call again. A reset page never reached Meta: its 100 templates go
     # again by id, in two calls of 50 (an unanswered call may have run past Meta's time limit).
@@ -141,14 +125,7 @@ async def test_a_call_without_an_answer_is_settled_by_reading_the_destination(mo
 
 async def test_one_migration_of_a_waba_with_1200_templates_pages_both_ways(service_env, world, sandbox_server):
     world.load(read_scenario("templates_many"))
-    service = start_templates(service_env)
-    try:
-        event = eligible()
-        await kafka.produce_event(service_env["NUMPORT_KAFKA_BOOTSTRAP"], event)
-        done = await duplicated(service_env["NUMPORT_KAFKA_BOOTSTRAP"], event.migration_id)
-        metrics = httpx.get(f"http://127.0.0.1:{service.port}/metrics").text
-    finally:
-        assert service.terminate() == 0, service.logs()[-3000:]
+    done, metrics = await one_round(service_env)
     assert done.template_counts["migrated"] == 1202 and done.template_limit == 6000
     calls = Counter((method, path.split("/", 3)[-1].split("?")[0].split("/")[-1]) for method, path, _ in world.calls)
     print(f"\nGraph calls for 1,202 templates: {dict(calls)} = {sum(calls.values())}")
