@@ -51,7 +51,8 @@ async def watch(database_url: str, progress: Progress, stall_seconds: float) -> 
     """Until every migration is finished, or none finished for `stall_seconds` (the rest are stuck)."""
     last_change, last = time.monotonic(), -1
     while time.monotonic() - last_change < stall_seconds:
-        with contextlib.suppress(OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+        # InternalClientError: a connection caught by the PostgreSQL restart mid-handshake
+        with contextlib.suppress(OSError, asyncpg.PostgresError, asyncpg.InterfaceError, asyncpg.InternalClientError):
             conn = await asyncpg.connect(database_url, timeout=3)
             try:
                 rows = await conn.fetch("SELECT state, count(*) AS n FROM gateway.migrations GROUP BY state")
