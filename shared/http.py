@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from typing import Any
 
@@ -11,6 +12,8 @@ import asyncpg
 import uvicorn
 from fastapi import FastAPI, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+log = logging.getLogger("numport.http")
 
 
 class Probes:
@@ -48,8 +51,10 @@ class Probes:
         @app.get("/metrics")
         async def metrics() -> Response:
             for refresh in self.scrape:
-                with contextlib.suppress(Exception):  # a database away must not hide every other metric
+                try:
                     await asyncio.wait_for(refresh(), 5.0)
+                except Exception as error:  # a database away must not hide every other metric
+                    log.warning("metrics from the service's tables not refreshed", extra={"error": repr(error)})
             return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
         return app
