@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from services.templates import outcomes, reports, repository
 from services.templates.domain import language_key
+from services.templates.rounds import after_registration
 from shared.clock import Clock
 from shared.consumer import Unit
 from shared.errors import TransientError
@@ -16,7 +17,6 @@ from shared.events import (
     NumberEligible,
     PhoneRegistered,
     TemplatesRetryRequested,
-    derive_id,
 )
 
 
@@ -40,18 +40,13 @@ class TemplatesHandlers:
                                         destination_waba_id=event.waba_id)
 
     async def on_phone_registered(self, event: PhoneRegistered, unit: Unit) -> None:
-        """Measure the downtime once the round is done; templates left out for the limit get another round, since
-        the registered number's approved name may have raised the destination's limit."""
-        now = self.clock.now()
+        """The registration instant the downtime runs from; a round still under way measures it when it ends."""
         async with unit.transaction() as tx:
             await repository.record_registration(tx.conn, event.migration_id, event.completed_at)
-            m = await repository.load(tx.conn, event.migration_id)
-            if m is None or m.phase != "done":
-                return  # the round under way measures it when it finishes
-            rows = await repository.templates(tx.conn, m.migration_id)
-            await tx.emit(reports.downtime(m, rows, event.completed_at, now))
-            if any(r["reason_code"] == "LIMIT" for r in rows):
-                await repository.add_retry(tx.conn, m.migration_id, derive_id(event.event_id, "limit"), now)
+            m = await repository.load(tx.conn, event.migration_id, lock=True)
+            if m is not None and m.phase == "done":
+                rows = await repository.templates(tx.conn, m.migration_id)
+                await tx.emit(*await after_registration(tx.conn, m, rows, event.completed_at, self.clock.now()))
 
     async def on_retry_requested(self, event: TemplatesRetryRequested, unit: Unit) -> None:
         async with unit.transaction() as tx:

@@ -56,9 +56,11 @@ async def run_rounds(rounds: Rounds, every: float, concurrency: int) -> None:
                 log.warning("template work failed, will be retried", extra={"error": repr(error)})
 
     while True:
-        with contextlib.suppress(Exception):  # PostgreSQL away: the next tick asks again
+        try:
             due = await repository.runnable(rounds.pool, rounds.copier.clock.now())
             await asyncio.gather(*(guarded(row) for row in due))
+        except Exception as error:  # PostgreSQL away: nothing is lost, the next tick asks again
+            log.warning("template rounds tick failed", extra={"error": repr(error)})
         await asyncio.sleep(every)
 
 

@@ -48,9 +48,13 @@ def counts(outcomes: list[str]) -> dict[str, int]:
 
 
 def downtime(registered_at: datetime, usable: list[datetime]) -> tuple[datetime | None, float]:
-    """From registration to the moment the last template on the destination was usable; 0 when all came first."""
+    """From registration to the moment the last template on the destination was usable; 0 when all came first.
+    Meta gives the registration instant to the second, so the measure is in whole seconds: a template seen
+    within the second of registration may have come first, and is not counted late."""
     last = max(usable, default=None)
-    return last, max(0.0, (last - registered_at).total_seconds()) if last else 0.0
+    if last is None:
+        return None, 0.0
+    return last, max(0.0, (last.replace(microsecond=0) - registered_at).total_seconds())
 
 
 @dataclass(frozen=True)

@@ -42,8 +42,10 @@ async def create(conn: Db, event: NumberEligible, phase: str, now: datetime) -> 
         event.source_waba_id, event.destination_waba_id if phase != "awaiting_signup" else None, phase, now)
 
 
-async def load(conn: Db, migration_id: uuid.UUID) -> MigrationRow | None:
-    row = await conn.fetchrow(f"SELECT {COLUMNS} FROM migrations WHERE migration_id = $1", migration_id)
+async def load(conn: Db, migration_id: uuid.UUID, lock: bool = False) -> MigrationRow | None:
+    """`lock`: hold the row until the transaction ends (a round finishing and a registration arriving meet here)."""
+    row = await conn.fetchrow(f"SELECT {COLUMNS} FROM migrations WHERE migration_id = $1"
+                              f"{' FOR UPDATE' if lock else ''}", migration_id)
     return MigrationRow(**dict(row)) if row else None
 
 

@@ -10,13 +10,14 @@ import logging
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import asyncpg
 
 from services.templates import domain, outcomes, reports, repository
 from services.templates.copying import Copier
 from services.templates.repository import MigrationRow
+from shared import events as ev
 from shared import outbox
 from shared.errors import TransientError
 from shared.graph import GraphPermanentError
@@ -143,14 +144,14 @@ class Rounds:
                 await self.finish(conn, m)
 
     async def finish(self, conn: asyncpg.Connection, m: MigrationRow, problem: str | None = None) -> None:
-        """Report the round and close it; after registration, measure the downtime too."""
+        """Report the round and close it; after registration, measure the downtime too. The row is updated first:
+        its lock orders this against a registration arriving meanwhile, so one of the two measures."""
         now = self.copier.clock.now()
-        rows = await repository.templates(conn, m.migration_id)
-        events = [reports.duplicated(m, rows, now, problem)]
-        if (registered := await repository.registered_at(conn, m.migration_id)) is not None:
-            events.append(reports.downtime(m, rows, registered, now))
-        await outbox.append(conn, events)
         await repository.update(conn, m.migration_id, now, phase="done", problem=problem, failures=0)
+        rows = await repository.templates(conn, m.migration_id)
+        await outbox.append(conn, [reports.duplicated(m, rows, now, problem)])
+        if (registered := await repository.registered_at(conn, m.migration_id)) is not None:
+            await outbox.append(conn, await after_registration(conn, m, rows, registered, now))
 
     async def back_off(self, m: MigrationRow, error: TransientError) -> None:
         wait = timedelta(seconds=error.retry_after) if error.retry_after else min(
@@ -159,3 +160,13 @@ class Rounds:
             "migration_id": str(m.migration_id), "phase": m.phase, "error": str(error), "in": wait.total_seconds()})
         now = self.copier.clock.now()
         await repository.update(self.pool, m.migration_id, now, failures=m.failures + 1, not_before=now + wait)
+
+
+async def after_registration(conn: asyncpg.Connection, m: MigrationRow, rows: list[asyncpg.Record],
+                             registered_at: datetime, now: datetime) -> list[ev.Event]:
+    """A finished round of a registered number: its downtime. Templates left out for the limit get one more round
+    (once), since the registered number's approved display name may have raised the destination's limit."""
+    if any(r["reason_code"] == "LIMIT" for r in rows):
+        await repository.add_retry(conn, m.migration_id, ev.derive_id(m.migration_id, "limit after registration"),
+                                   now)
+    return [reports.downtime(m, rows, registered_at, now)]

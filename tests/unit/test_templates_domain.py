@@ -88,7 +88,9 @@ def test_a_copy_seen_on_the_destination_is_usable_then_rated_after_24_hours():
 
 def test_downtime_is_zero_when_every_template_came_before_registration():
     assert outcomes.downtime(T0, [T0 - timedelta(seconds=5), T0]) == (T0, 0.0)
-    late = T0 + timedelta(seconds=42)
+    same_second = T0 + timedelta(seconds=0.4)  # Meta's registration instant is to the second
+    assert outcomes.downtime(T0, [same_second]) == (same_second, 0.0)
+    late = T0 + timedelta(seconds=42.7)
     assert outcomes.downtime(T0, [T0, late]) == (late, 42.0)
     assert outcomes.downtime(T0, []) == (None, 0.0)
 
