@@ -10,9 +10,11 @@ from typing import Annotated, Any
 
 import asyncpg
 from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request
+from fastapi.routing import APIRoute
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import ValidationError
 
-from services.gateway import commands, problems, repository, status
+from services.gateway import commands, document, problems, repository, status
 from services.gateway.models import (
     BatchRequest,
     BatchResult,
@@ -22,9 +24,11 @@ from services.gateway.models import (
     MigrationPage,
     MigrationRequest,
     MigrationView,
+    State,
     Timeline,
     TimelineEntry,
 )
+from services.gateway.patterns import CURSOR, E164, GRAPH_ID
 from services.precheck.meta_api import MetaGraphFacts
 from shared.clock import Clock
 from shared.errors import TransientError
@@ -39,6 +43,15 @@ ERRORS: dict[int | str, dict[str, Any]] = {
           "description": "A dependency is away (service_unavailable, registration_unavailable) or Meta is "
                          "throttling or failing (meta_busy); nothing to fix, try again after Retry-After."},
 }
+
+
+CONFLICTING = {"number_already_migrating": "phone_number", "conflict": "header.idempotency-key"}
+
+
+def camel_case(route: APIRoute) -> str:
+    """operationId of a route that names none: its function's name, as OpenAPI tools expect (retryTemplates)."""
+    first, *rest = route.name.split("_")
+    return first + "".join(word.title() for word in rest)
 
 
 @dataclass
@@ -59,10 +72,14 @@ def view(row: asyncpg.Record) -> MigrationView:
                          **{k: v for k, v in data.items() if k != "partner_id"})
 
 
-async def current_partner(request: Request, authorization: Annotated[str | None, Header()] = None,
-                          x_api_key: Annotated[str | None, Header()] = None) -> str:
+BEARER = HTTPBearer(scheme_name="partnerKey", bearerFormat="np_<partner>_<secret>", auto_error=False,
+                    description="Your partner API key, as 'Authorization: Bearer <key>'.")
+
+
+async def current_partner(request: Request,
+                          credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)]) -> str:
     """The partner behind the API key; every read and write is scoped to it."""
-    key = x_api_key or (authorization or "").removeprefix("Bearer ").strip()
+    key = credentials.credentials if credentials else ""
     pool = request.app.state.deps.pool
     found = await repository.partner_of_key(pool, hash_key(key)) if key else None
     if found is None:
@@ -72,13 +89,17 @@ async def current_partner(request: Request, authorization: Annotated[str | None,
 
 
 Partner = Annotated[str, Depends(current_partner)]
+WabaFilter = Annotated[str | None, Query(pattern=GRAPH_ID, description="The destination WABA.")]
+NumberFilter = Annotated[str | None, Query(pattern=E164, description="E.164, as answers spell phone_number.")]
+Cursor = Annotated[str | None, Query(pattern=CURSOR, description="next_cursor of the page before.")]
 
 
 def create_api(deps: GatewayDeps) -> FastAPI:
-    api = FastAPI(title="numport partner API", version="1.0.0",
+    api = FastAPI(title="numport partner API", version="1.0.0", generate_unique_id_function=camel_case,
                   description="Migrate WhatsApp business numbers to our BSP; every call is scoped to your partner key.")
     api.state.deps = deps
     problems.install(api)
+    document.install(api)
 
     async def load(partner_id: str, migration_id: uuid.UUID) -> MigrationView:
         row = await repository.migration(deps.pool, partner_id, migration_id)
@@ -86,16 +107,17 @@ def create_api(deps: GatewayDeps) -> FastAPI:
             raise HTTPException(404, f"No migration {migration_id}.")
         return view(row)
 
-    @api.post("/v1/migrations", status_code=202, response_model=MigrationView, responses=ERRORS)
+    @api.post("/v1/migrations", status_code=202, response_model=MigrationView, responses=ERRORS,
+              operation_id="startMigration")
     async def start(body: MigrationRequest, partner_id: Partner,
                     idempotency_key: Annotated[str | None, Header(max_length=200)] = None) -> MigrationView:
         try:
             migration_id = await commands.start_migration(deps.pool, partner_id, body, deps.clock, idempotency_key)
         except commands.Conflict as conflict:
-            raise problems.ApiProblem(409, conflict.code, str(conflict)) from None
+            raise problems.ApiProblem(409, conflict.code, str(conflict), field=CONFLICTING.get(conflict.code)) from None
         return await load(partner_id, migration_id)
 
-    @api.post("/v1/migrations:batch", response_model=BatchResult, responses=ERRORS)
+    @api.post("/v1/migrations:batch", response_model=BatchResult, responses=ERRORS, operation_id="startBatch")
     async def batch(body: BatchRequest, partner_id: Partner) -> BatchResult:
         rows = []
         for index, item in enumerate(body.items):
@@ -116,7 +138,7 @@ def create_api(deps: GatewayDeps) -> FastAPI:
         accepted = sum(r.status == "accepted" for r in rows)
         return BatchResult(accepted=accepted, rejected=len(rows) - accepted, rows=rows)
 
-    @api.post("/v1/migrations:dry-run", response_model=DryRunReport, responses=ERRORS)
+    @api.post("/v1/migrations:dry-run", response_model=DryRunReport, responses=ERRORS, operation_id="dryRun")
     async def dry_run(body: MigrationRequest, partner_id: Partner) -> DryRunReport:
         try:
             return await commands.dry_run(deps.facts, partner_id, body, deps.clock)
@@ -125,25 +147,24 @@ def create_api(deps: GatewayDeps) -> FastAPI:
             raise problems.ApiProblem(502, "upstream_unavailable", f"Meta's Graph API did not answer in time; "
                                       f"try again in {wait} s.", retry_after=wait) from None
 
-    @api.get("/v1/migrations/{migration_id}", response_model=MigrationView, responses=ERRORS)
+    @api.get("/v1/migrations/{migration_id}", response_model=MigrationView, responses=ERRORS,
+             operation_id="getMigration")
     async def get(migration_id: uuid.UUID, partner_id: Partner) -> MigrationView:
         return await load(partner_id, migration_id)
 
-    @api.get("/v1/migrations/{migration_id}/timeline", response_model=Timeline, responses=ERRORS)
+    @api.get("/v1/migrations/{migration_id}/timeline", response_model=Timeline, responses=ERRORS,
+             operation_id="getTimeline")
     async def timeline(migration_id: uuid.UUID, partner_id: Partner) -> Timeline:
         await load(partner_id, migration_id)
         rows = await repository.timeline(deps.pool, migration_id)
         return Timeline(migration_id=migration_id, events=[TimelineEntry(**{**r, "payload": json.loads(r["payload"])})
                                                              for r in rows])
 
-    @api.get("/v1/migrations", response_model=MigrationPage, responses=ERRORS)
-    async def listing(partner_id: Partner, state: str | None = None, waba_id: str | None = None,
-                      phone_number: str | None = None, limit: Annotated[int, Query(ge=1, le=200)] = 50,
-                      cursor: str | None = None) -> MigrationPage:
-        try:
-            after = repository.decode_cursor(cursor) if cursor else None
-        except ValueError:
-            raise HTTPException(422, "The cursor is not one this API returned.") from None
+    @api.get("/v1/migrations", response_model=MigrationPage, responses=ERRORS, operation_id="listMigrations")
+    async def listing(partner_id: Partner, state: State | None = None, waba_id: WabaFilter = None,
+                      phone_number: NumberFilter = None, limit: Annotated[int, Query(ge=1, le=200)] = 50,
+                      cursor: Cursor = None) -> MigrationPage:
+        after = repository.decode_cursor(cursor) if cursor else None
         rows = await repository.page(deps.pool, partner_id, limit + 1, after, state, waba_id, phone_number)
         more = len(rows) > limit
         rows = rows[:limit]

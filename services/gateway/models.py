@@ -2,38 +2,52 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_serializer, field_validator
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, StrictBool, field_serializer, field_validator
+from pydantic_core import PydanticCustomError
 
+from services.gateway.patterns import GRAPH_ID, PHONE
+from services.gateway.status import RANK
 from shared.events import CheckOutcome, Flow, SourceKind
 from shared.phone import InvalidPhoneNumber, to_e164
+
+INTERNATIONAL = re.compile(PHONE)
+State = Literal[tuple(RANK)]  # type: ignore[valid-type]  # every state the read model can reach
 
 
 class MigrationRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    phone_number: str = Field(description="The number exactly as the customer typed it, with country code.",
-                              examples=["+55 11 98765-4321"], pattern=r"^\+?[0-9][0-9 ().-]{4,31}$")
-    business_id: str = Field(description="Meta Business Manager ID of the customer.", pattern=r"^[0-9]{1,20}$")
-    destination_waba_id: str = Field(description="WABA the number moves to.", pattern=r"^[0-9]{1,20}$")
+    phone_number: str = Field(
+        description="The number as the customer typed it, in international format: an optional '+', the country "
+                    "code, then as many digits as the country's numbering plan allows (libphonenumber's metadata); "
+                    "spaces, dots, dashes and brackets may separate digits, and '(0)' may stand for a trunk prefix.",
+        examples=["+55 11 98765-4321"], min_length=7, max_length=32, json_schema_extra={"pattern": PHONE})
+    business_id: str = Field(description="Meta Business Manager ID of the customer.", pattern=GRAPH_ID)
+    destination_waba_id: str = Field(description="WABA the number moves to.", pattern=GRAPH_ID)
     flow: Flow = Field(description="Meta migration flow.")
     source: SourceKind = Field(description="Where the number is served today.")
-    source_waba_id: str | None = Field(default=None, description="WABA holding the number now.",
-                                       pattern=r"^[0-9]{1,20}$")
+    source_waba_id: str | None = Field(default=None, description="WABA holding the number now.", pattern=GRAPH_ID)
     display_name: str | None = Field(default=None, max_length=75)
     website: HttpUrl | None = Field(default=None, description="Business website as listed in Business Manager.")
-    admin_access_confirmed: bool = Field(default=False, description="The requester has admin access to BM.")
+    admin_access_confirmed: StrictBool = Field(default=False, description="The requester has admin access to BM; "
+                                                                          "true or false, nothing else.")
 
     @field_validator("phone_number")
     @classmethod
     def _international(cls, value: str) -> str:
+        """The documented pattern (enforced here, so the error names the format rather than quoting the pattern)."""
+        if not INTERNATIONAL.fullmatch(value):
+            raise PydanticCustomError("phone_number_format", "Not a phone number in international format: '+', the "
+                                      "country code, then the number with as many digits as that country uses.")
         try:
             to_e164(value)
         except InvalidPhoneNumber as error:
-            raise ValueError(str(error)) from None
+            raise PydanticCustomError("phone_number_format", str(error)) from None
         return value
 
     @field_serializer("website")
@@ -53,9 +67,9 @@ class MigrationView(BaseModel):
     business_id: str
     destination_waba_id: str
     source_waba_id: str | None
-    flow: str
-    source: str
-    state: str
+    flow: Flow
+    source: SourceKind
+    state: State
     next_action: str
     detail: dict[str, Any]
     created_at: datetime
@@ -82,7 +96,17 @@ class MigrationPage(BaseModel):
 class BatchRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     items: list[dict[str, Any]] = Field(min_length=1, max_length=500,
-                                        description="Migration requests, each validated on its own.")
+                                        description="Migration requests (each one a MigrationRequest), validated "
+                                                    "one by one: a row that is not valid is rejected in the answer, "
+                                                    "not the whole batch.")
+
+
+class FieldError(BaseModel):
+    field: str = Field(description="Where the problem is: a body field (dotted path), or query./path./header. and "
+                                   "the parameter; `body` for the body as a whole.")
+    code: str = Field(description="Stable, for scripts: e.g. missing, string_pattern_mismatch, bool_type, "
+                                  "phone_number_format, number_already_migrating, malformed_body.")
+    problem: str = Field(description="What is wrong, for people.")
 
 
 class BatchRow(BaseModel):
@@ -92,7 +116,7 @@ class BatchRow(BaseModel):
     migration: MigrationView | None = None
     queue_position: int | None = Field(default=None, description="1 = first of its destination WABA; numbers of "
                                                                  "one WABA migrate one after another.")
-    errors: list[dict[str, str]] = Field(default_factory=list)
+    errors: list[FieldError] = Field(default_factory=list)
 
 
 class BatchResult(BaseModel):
@@ -110,10 +134,12 @@ class DryRunReport(BaseModel):
 
 
 class ApiError(BaseModel):
+    """Every 4xx and 5xx answer of the partner API carries one of these in `error`."""
+
     code: str = Field(description="Stable, for scripts: e.g. invalid_request, not_found, number_already_migrating, "
                                   "meta_busy, service_unavailable, registration_unavailable, internal_error.")
     message: str = Field(description="What happened and what to do, for people.")
-    fields: list[dict[str, str]] = Field(default_factory=list)
+    fields: list[FieldError] = Field(default_factory=list, description="The fields at fault, when there are any.")
     request_id: str | None = Field(default=None, description="Also in the X-Request-Id header; quote it to support.")
 
 

@@ -21,6 +21,8 @@ from shared.metrics import HTTP_RESPONSES
 from shared.outages import RETRY_SECONDS, backend_away
 
 log = logging.getLogger("numport.gateway")
+PATTERN_MISMATCH = "Does not have the format this API documents for it (see the pattern in /openapi.json)."
+METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 SANE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
 CODES = {400: "bad_request", 401: "unauthenticated", 404: "not_found", 405: "method_not_allowed", 409: "conflict",
          410: "gone", 422: "invalid_request", 502: "upstream_unavailable", 503: "service_unavailable"}
@@ -29,9 +31,11 @@ CODES = {400: "bad_request", 401: "unauthenticated", 404: "not_found", 405: "met
 class ApiProblem(Exception):
     """An answer the partner can act on: a status, a stable code, our own words, and maybe a delay."""
 
-    def __init__(self, status: int, code: str, message: str, retry_after: int | None = None) -> None:
+    def __init__(self, status: int, code: str, message: str, retry_after: int | None = None,
+                 field: str | None = None) -> None:
         super().__init__(message)
         self.status, self.code, self.message, self.retry_after = status, code, message, retry_after
+        self.fields = [{"field": field, "code": code, "problem": message}] if field else []
 
 
 def problem(request_id: str, status: int, code: str, message: str, fields: list[dict[str, str]] | None = None,
@@ -46,15 +50,26 @@ def request_id(request: Request) -> str:
 
 
 def field_errors(errors: Any) -> list[dict[str, str]]:
-    return [{"field": ".".join(str(p) for p in e["loc"] if p != "body") or "body", "problem": e["msg"]}
-            for e in errors]
+    """pydantic's findings, each with its stable type as the code; a pattern is named, not quoted (some are long)."""
+    return [{"field": ".".join(str(p) for p in e["loc"] if p != "body") or "body", "code": e["type"],
+             "problem": PATTERN_MISMATCH if e["type"] == "string_pattern_mismatch" else e["msg"]} for e in errors]
+
+
+def malformed(request: Request, at: Any) -> JSONResponse:
+    """A body that is not JSON in UTF-8 (FastAPI's own answers differ by case): one 400, in our words."""
+    where = f" (reading stopped at position {at})" if isinstance(at, int) else ""
+    message = f"The body could not be read as JSON in UTF-8{where}; send one JSON object, as Content-Type: " \
+              "application/json."
+    return problem(request_id(request), 400, "malformed_body", message,
+                   [{"field": "body", "code": "malformed_body", "problem": message}])
 
 
 def allowed_methods(request: Request) -> str:
-    """Every method some route serves at this path (Starlette names only the first route's methods)."""
-    methods = {m for route in request.app.router.routes if route.matches(request.scope)[0] != Match.NONE
-               for m in getattr(route, "methods", None) or ()}
-    return ", ".join(sorted(methods))
+    """Every method some route serves at this path, asked of each route (FastAPI nests included routers, and
+    Starlette names only the first route's methods)."""
+    routes = request.app.router.routes
+    return ", ".join(m for m in METHODS if any(r.matches({**request.scope, "method": m})[0] == Match.FULL
+                                               for r in routes))
 
 
 def unexpected(error: Exception, rid: str, path: str) -> JSONResponse:
@@ -106,11 +121,16 @@ def install(api: FastAPI) -> None:
 
     @api.exception_handler(RequestValidationError)
     async def invalid(request: Request, error: RequestValidationError) -> JSONResponse:
+        broken = [e for e in error.errors() if e["type"] == "json_invalid"]
+        if broken:
+            return malformed(request, broken[0]["loc"][-1])
         return problem(request_id(request), 422, "invalid_request", "The request is not valid; see fields.",
                        field_errors(error.errors()))
 
     @api.exception_handler(HTTPException)
     async def http_error(request: Request, error: HTTPException) -> JSONResponse:
+        if error.status_code == 400 and isinstance(error.__cause__, ValueError | RecursionError):  # unreadable body
+            return malformed(request, getattr(error.__cause__, "start", None))
         message = {404: "No such resource.", 405: "This resource does not accept that method."}
         detail = error.detail if error.detail and error.detail != _stock(error.status_code) else None
         headers = dict(error.headers or {})
@@ -121,7 +141,8 @@ def install(api: FastAPI) -> None:
 
     @api.exception_handler(ApiProblem)
     async def api_problem(request: Request, error: ApiProblem) -> JSONResponse:
-        return problem(request_id(request), error.status, error.code, error.message, retry_after=error.retry_after)
+        return problem(request_id(request), error.status, error.code, error.message, error.fields,
+                       retry_after=error.retry_after)
 
 
 def _stock(status: int) -> str:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import base64
 import json
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -13,6 +12,7 @@ import asyncpg
 from services.gateway.status import Status
 from shared.events import Event, MigrationRequested
 
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 COLUMNS = ("id, partner_id, phone_number, phone_number_typed, business_id, destination_waba_id, source_waba_id, "
            "flow, source, state, next_action, detail, created_at, updated_at")
 
@@ -101,12 +101,13 @@ async def timeline(pool: asyncpg.Pool, migration_id: uuid.UUID) -> list[asyncpg.
 
 
 def encode_cursor(created_at: datetime, migration_id: uuid.UUID) -> str:
-    return base64.urlsafe_b64encode(f"{created_at.isoformat()}|{migration_id}".encode()).decode()
+    """`<microseconds since the epoch>.<id in hex>`: every string of that shape decodes (patterns.CURSOR)."""
+    return f"{(created_at - EPOCH) // timedelta(microseconds=1)}.{migration_id.hex}"
 
 
 def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
-    created, ident = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
-    return datetime.fromisoformat(created), uuid.UUID(ident)
+    micros, ident = cursor.split(".")
+    return EPOCH + timedelta(microseconds=int(micros)), uuid.UUID(hex=ident)
 
 
 async def page(pool: asyncpg.Pool, partner_id: str, limit: int, cursor: tuple[datetime, uuid.UUID] | None,

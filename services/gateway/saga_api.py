@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Awaitable
 from typing import Literal, TypeVar
 
+import asyncpg
 from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -71,9 +72,11 @@ def _busy(error: RegistrationUnavailable) -> ApiProblem:
     return ApiProblem(503, error.code, BUSY[error.code].format(error.retry_after), retry_after=error.retry_after)
 
 
-async def owned(request: Request, partner_id: str, migration_id: uuid.UUID) -> None:
-    if await repository.migration(request.app.state.deps.pool, partner_id, migration_id) is None:
+async def owned(request: Request, partner_id: str, migration_id: uuid.UUID) -> asyncpg.Record:
+    row = await repository.migration(request.app.state.deps.pool, partner_id, migration_id)
+    if row is None:
         raise HTTPException(404, f"No migration {migration_id}.")
+    return row
 
 
 @router.post("/v1/migrations/{migration_id}/verification-code", response_model=CodeResult, responses=ERRORS)
@@ -108,10 +111,13 @@ def _answer(answer: dict) -> CodeResult:
 
 @router.post("/v1/migrations/{migration_id}/api-key", response_model=ApiKey, responses={**ERRORS, 410: {}})
 async def collect_api_key(migration_id: uuid.UUID, partner_id: Partner, request: Request) -> ApiKey:
-    await owned(request, partner_id, migration_id)
+    """409 until the migration has completed (the key comes later), 410 once the key was shown (it never comes back)."""
+    if (await owned(request, partner_id, migration_id))["state"] != "completed":
+        raise ApiProblem(409, "not_completed", "The number's API key is issued when the migration completes; "
+                                               "collect it then.")
     key = await _reach(registration(request).reveal_api_key(migration_id, partner_id))
     if key is None:
-        raise HTTPException(410, "No key to show: it was collected already, or the migration has not completed.")
+        raise HTTPException(410, "No key to show: it was collected already, and it is shown only once.")
     return ApiKey(api_key=key)
 
 

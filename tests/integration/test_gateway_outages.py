@@ -34,8 +34,10 @@ def every_operation(migration_id: str) -> dict[tuple[str, str], tuple[dict[str, 
         ("get", "/v1/migrations"): ({}, 200),
         ("post", "/v1/migrations/{migration_id}/verification-code"): (dict(json={"code": "123456"}), 409),
         ("post", "/v1/migrations/{migration_id}/verification-code:resend"): (dict(json={"method": "SMS"}), 409),
-        ("post", "/v1/migrations/{migration_id}/api-key"): ({}, 410),
+        ("post", "/v1/migrations/{migration_id}/api-key"): ({}, 409),
         ("post", "/v1/embedded-signup/events"): (dict(json=signup), 409),
+        ("post", "/v1/migrations/{migration_id}/templates:retry"): ({}, 202),
+        ("get", "/v1/billing/report"): (dict(params={"from": "2026-01-01", "to": "2026-01-31"}), 200),
     }
 
 
