@@ -90,7 +90,8 @@ async def test_the_story_lines_of_a_migration_hold_no_secret():
     handler = logging.StreamHandler(stream)
     handler.setFormatter(JsonFormatter("gateway"))
     root.addHandler(handler)
-    level, root.level = root.level, logging.INFO
+    level = root.level
+    root.setLevel(logging.INFO)  # setLevel, not .level: loggers cache whether a level is enabled
     try:
         event = migration_requested()
 
@@ -124,7 +125,7 @@ async def test_the_story_lines_of_a_migration_hold_no_secret():
         applied(saga, "register", Outcome("failed", events=[failed]), now)
     finally:
         root.removeHandler(handler)
-        root.level = level
+        root.setLevel(level)
     text = stream.getvalue()
     lines = {line["msg"]: line for line in map(json.loads, text.splitlines())}
     told = {"request answered", "graph call", "record dead-lettered", "event consumed", "migration failed"}

@@ -44,7 +44,7 @@ def spans():
     provider.add_span_processor(SimpleSpanProcessor(exporter))
     trace.set_tracer_provider(provider)
     yield exporter
-    provider.shutdown()  # later tests record into nothing
+    exporter.clear()  # the provider stays: the API takes a global provider once per process
 
 
 async def test_one_trace_from_a_request_through_the_outbox_to_a_consumer_and_its_graph_call(spans):
