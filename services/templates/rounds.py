@@ -84,7 +84,7 @@ class Rounds:
             async with self.pool.acquire() as conn, conn.transaction():
                 return await self.finish(conn, m, "No source WABA was named, so there are no templates to copy.")
         source, destination, limit = await self._read(m.source_waba_id, m.destination_waba_id)
-        decisions = domain.decide(source, destination, limit)
+        decisions = domain.decide(source, destination, limit or 0)
         planned = domain.calls(source, decisions, self.page_size, exact=m.round > 0)
         now = self.copier.clock.now()
         async with self.pool.acquire() as conn, conn.transaction():
@@ -94,11 +94,11 @@ class Rounds:
             if not planned:
                 await self.finish(conn, m)
 
-    async def _read(self, source_id: str, destination_id: str) -> tuple[list, list, int]:
+    async def _read(self, source_id: str, destination_id: str) -> tuple[list, list, int | None]:
         """The source's templates; the destination's and its limit only when something could be copied."""
         source = await self.copier.api.templates(source_id)
         if all(domain.skip_reason(t) for t in source):
-            return source, [], domain.STANDARD_LIMIT
+            return source, [], None
         destination, facts = await asyncio.gather(self.copier.api.templates(destination_id),
                                                   self.copier.api.limit_facts(destination_id))
         return source, destination, domain.template_limit(*facts)
@@ -148,6 +148,7 @@ class Rounds:
         its lock orders this against a registration arriving meanwhile, so one of the two measures."""
         now = self.copier.clock.now()
         await repository.update(conn, m.migration_id, now, phase="done", problem=problem, failures=0)
+        m = await repository.load(conn, m.migration_id) or m  # as this transaction left it (the limit, say)
         rows = await repository.templates(conn, m.migration_id)
         await outbox.append(conn, [reports.duplicated(m, rows, now, problem)])
         if (registered := await repository.registered_at(conn, m.migration_id)) is not None:
