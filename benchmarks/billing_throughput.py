@@ -13,9 +13,12 @@ import argparse
 import asyncio
 import contextlib
 import os
+import signal
 import subprocess
+import sys
 import time
 import uuid
+from pathlib import Path
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
@@ -24,13 +27,14 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from benchmarks.billing_traffic import Traffic, build
 from benchmarks.migration_pipeline import peak_rss_mib
 from deploy.local import infra, kafkaio
-from deploy.local.processes import ServiceProcess
+from deploy.local.processes import NUMPORT, ServiceProcess
 from deploy.local.stack import services_env
 from shared import topics
 from shared.events import dump_event
 
 SINK = "numport.bench.sink"
 POLL = 5000
+PY_SPY = str(Path(sys.executable).with_name("py-spy"))  # from PyPI, into the same virtualenv
 
 
 async def preload(bootstrap: str, traffic: Traffic) -> float:
@@ -91,7 +95,7 @@ async def run_billing(env: dict[str, str], traffic: Traffic, profile: str | None
             await asyncio.sleep(0.02)
         first = time.monotonic()
         if profile:
-            spy = subprocess.Popen(["py-spy", "record", "--pid", str(service.process.pid), "--format", "raw",
+            spy = subprocess.Popen([PY_SPY, "record", "--pid", str(service.process.pid), "--format", "raw",
                                     "--rate", "250", "--output", profile, "--nonblocking"],
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         while (done := await ledger_count(pool)) < traffic.messages:
@@ -105,8 +109,8 @@ async def run_billing(env: dict[str, str], traffic: Traffic, profile: str | None
         mismatches = await check(pool, traffic)
     finally:
         if spy:
-            spy.terminate()
-            spy.wait(30)
+            spy.send_signal(signal.SIGINT)  # py-spy writes its file when interrupted
+            spy.wait(60)
         service.terminate(60)
         await pool.close()
     return {"seconds": finished - first, "start_up": first - launched, "ledger_rows": done, "outbox_pending": pending,
@@ -120,7 +124,7 @@ async def check(pool: asyncpg.Pool, traffic: Traffic) -> int:
         traffic.expected))
 
 
-async def main(events: int, profile: str | None) -> None:
+async def main(events: int, profile: str | None, chart: str | None) -> None:
     with contextlib.nullcontext(None) if os.environ.get("NUMPORT_KAFKA_BOOTSTRAP") else infra.running() as local:
         bootstrap = local.kafka_bootstrap if local else os.environ["NUMPORT_KAFKA_BOOTSTRAP"]
         database = local.database_url if local else os.environ["NUMPORT_DATABASE_URL"]
@@ -147,11 +151,24 @@ async def main(events: int, profile: str | None) -> None:
         print(f"peak RSS of billing         {result['rss']:.0f} MiB")
         print(f"ledger check                {result['ledger_rows']:,} rows; {result['mismatches']} totals differ "
               f"from the {len(traffic.expected):,} expected")
+        if chart:
+            show(database, traffic, chart)
+
+
+def show(database: str, traffic: Traffic, chart: str) -> None:
+    """The analysts' view of this run: one migrated number's chart, and its destination partner's report."""
+    number = traffic.registered[0]
+    env = {**os.environ, "NUMPORT_DATABASE_URL": database}
+    subprocess.run([NUMPORT, "billing", "chart", "--phone", number.phone_number, "--out", chart], env=env, check=True)
+    day = number.completed_at.date().isoformat()
+    subprocess.run([NUMPORT, "billing", "report", "--partner", number.destination_partner, "--from", day, "--to",
+                    day], env=env, check=True)
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--profile", help="py-spy raw (collapsed) stacks of the billing service to this file")
+    parser.add_argument("--chart", help="afterwards, draw one migrated number's chart to this PNG, print a report")
     args = parser.parse_args()
-    asyncio.run(main(args.events, args.profile))
+    asyncio.run(main(args.events, args.profile, args.chart))

@@ -21,7 +21,11 @@ DATABASE = typer.Option(..., envvar="NUMPORT_DATABASE_URL", help="PostgreSQL URL
 
 
 async def _read(url: str, query):  # noqa: ANN001, ANN202 - a coroutine function over one connection
-    conn = await asyncpg.connect(url)
+    try:
+        conn = await asyncpg.connect(url)
+    except (OSError, asyncpg.PostgresError) as error:
+        print(f"numport: cannot reach the database ({type(error).__name__})", file=sys.stderr)
+        raise typer.Exit(1) from None
     try:
         return await query(conn)
     finally:
