@@ -94,3 +94,29 @@ async def _billed(db, wamid: str) -> bool:
 
 async def _outbox_empty(db) -> bool:
     return not await db.fetchval("SELECT count(*) FROM billing.outbox WHERE published_at IS NULL")
+
+
+async def test_a_late_status_with_only_the_old_graph_id_still_finds_its_number(clean, db):
+    N5 = "+4915100000005"
+
+    def without_number(key: bytes, record: bytes, number_id: str) -> tuple[bytes, bytes]:
+        body = json.loads(record)
+        body["phone_number"], body["phone_number_id"] = None, number_id
+        body["value"]["metadata"] = {"phone_number_id": number_id}
+        return b"210", json.dumps(body).encode()
+
+    early = status(N5, "m.early", "sent", T0 - 30, number_id="515")  # teaches 515 -> N5
+    late = without_number(*status(N5, "m.early", "delivered", T0 + 3600), "515")
+    new_only = without_number(*status(N5, "m.new", "sent", T0 + 60), "525")  # 525: PhoneRegistered's new id
+    stranger = without_number(*status(N5, "m.who", "sent", T0), "599")
+    async with billing(clean.kafka_bootstrap, clean.database_url) as group:
+        await produce(clean.kafka_bootstrap, [early, registered(N5, T0, "business:5", "partner-e", new_id="525")])
+        await drained(clean.kafka_bootstrap, group)
+        await produce(clean.kafka_bootstrap, [late, new_only, stranger])
+        dead = await kafka.read(clean.kafka_bootstrap, topics.META_WEBHOOKS.dlq, until=lambda rs: len(rs) >= 1)
+        await drained(clean.kafka_bootstrap, group)
+        found = await ledger(db, N5)
+    assert len(dead) == 1 and "599" in dict(dead[0].headers)["x-numport-dlq-reason"].decode()
+    assert {k: v[:2] for k, v in found.items()} == {"m.early": ("business:5", "sent_before_completion"),
+                                                    "m.new": ("partner-e", "sent_after_completion")}
+    assert found["m.early"][4] is not None  # the late delivery reached the message through the old id
