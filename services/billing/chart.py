@@ -34,9 +34,12 @@ def draw(traffic: Traffic, phone_number: str, out: Path) -> None:
     for instant, source, destination in traffic.changes:
         axes.axvline(instant, color="black", linestyle="--", linewidth=1.2)
         axes.annotate(f"migration complete {instant:%H:%M:%S.%f}"[:-3] + f" UTC\n{source} → {destination}",
-                      (instant, max(bottom or [1])), xytext=(6, -4), textcoords="offset points", va="top", fontsize=8)
+                      (instant, max(bottom or [1]) * 1.4), xytext=(6, 0), textcoords="offset points", va="top",
+                      fontsize=8)
     total = sum(n for _, _, n in traffic.buckets)
-    axes.set_title(f"{phone_number}: {total} billed messages by send instant, per partner")
+    axes.set_ylim(0, max(bottom or [1]) * 1.45)  # room above the bars for the legend and the labels
+    axes.yaxis.get_major_locator().set_params(integer=True)
+    axes.set_title(f"{phone_number}: {total} attributed messages by send instant, per partner")
     axes.set_ylabel(f"messages per {traffic.bucket.total_seconds():.0f} s")
     axes.xaxis.set_major_formatter(mdates.DateFormatter("%H:%M"))
     axes.set_xlabel("sent at (UTC, Meta's timestamps)")
