@@ -1,4 +1,4 @@
-"""Billing's handlers: a batch of status webhooks moves the ledger; a holder change re-attributes what it moves.
+"""Billing's handlers: a batch of status webhooks moves the ledger; holder changes re-attribute what they move.
 
 Both write the ledger rows, the totals' deltas and the attribution stream (through the outbox) in one transaction.
 """
@@ -16,7 +16,7 @@ from services.billing.holders import holder_change
 from services.billing.ledger import Change, advance, fold, reattribute, total_deltas
 from services.billing.records import attribution_payload
 from shared import failpoints
-from shared.consumer import Tx, Unit
+from shared.consumer import Tx
 from shared.errors import PermanentError
 from shared.events import Event
 
@@ -54,31 +54,32 @@ class Statuses:
         return found  # type: ignore[return-value]
 
 
-async def on_holder_event(event: Event, unit: Unit) -> None:
-    """A number changed hands: put the change on its timeline and move the messages it affects."""
-    change = holder_change(event)
-    async with unit.transaction() as tx:
-        await repo.lock_timeline(tx.conn, exclusive=True)
-        await record_ids(tx.conn, event)
-        if not await repo.add_holder_change(tx.conn, event.phone_number, change, event.event_id):
-            return
-        timeline = (await repo.timelines(tx.conn, [event.phone_number]))[event.phone_number]
-        start, end = _window(timeline, change)
-        rows = await repo.rows_sent_between(tx.conn, event.phone_number, start, end)
-        await save(tx.conn, [c for key, row in sorted(rows.items())
-                             if (c := reattribute(key, row, timeline)) is not None])
+async def on_holder_events(events: list[Event], tx: Tx) -> None:
+    """Numbers changed hands: put the changes on their timelines, then move the messages they affect, per number.
+
+    A burst of migrations (a batch import) takes the exclusive timeline lock once, not once per migration.
+    """
+    conn = tx.conn
+    await repo.lock_timeline(conn, exclusive=True)
+    await repo.learn_number_ids(conn, {(e.phone_number_id, e.phone_number) for e in events
+                                       if getattr(e, "phone_number_id", None)})
+    added: dict[str, list[HolderChange]] = {}
+    for event in events:
+        change = holder_change(event)
+        if await repo.add_holder_change(conn, event.phone_number, change, event.event_id):  # else a replay
+            added.setdefault(event.phone_number, []).append(change)
+    timelines = await repo.timelines(conn, added)
+    changes: list[Change] = []
+    for number in sorted(added):
+        rows = await repo.rows_sent_between(conn, number, *_window(timelines[number], added[number]))
+        changes += [c for key, row in sorted(rows.items()) if (c := reattribute(key, row, timelines[number]))]
+    await save(conn, changes)
 
 
-async def record_ids(conn: asyncpg.Connection, event: Event) -> None:
-    number_id = getattr(event, "phone_number_id", None)
-    if number_id:
-        await repo.learn_number_ids(conn, [(number_id, event.phone_number)])
-
-
-def _window(timeline: list[HolderChange], change: HolderChange) -> tuple[int | None, int | None]:
-    """Only messages sent between the neighbouring changes can change holder."""
-    before = [c.at for c in timeline if c.at < change.at]
-    after = [c.at for c in timeline if c.at > change.at]
+def _window(timeline: list[HolderChange], new: list[HolderChange]) -> tuple[int | None, int | None]:
+    """Only messages sent between the changes around the new ones can change holder."""
+    before = [c.at for c in timeline if c.at < min(n.at for n in new)]
+    after = [c.at for c in timeline if c.at > max(n.at for n in new)]
     return (max(before) if before else None), (min(after) if after else None)
 
 

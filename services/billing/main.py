@@ -7,7 +7,7 @@ import gc
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-from services.billing.handlers import Statuses, on_holder_event
+from services.billing.handlers import Statuses, on_holder_events
 from services.billing.holders import HOLDER_EVENTS
 from services.billing.records import decode_statuses
 from shared import topics
@@ -26,7 +26,7 @@ async def wire(runtime: Runtime) -> AsyncIterator[Wired]:
     previous = gc.get_threshold()
     gc.set_threshold(*GC_THRESHOLDS)
     try:
-        yield Wired({"statuses": Statuses(), "holder_changes": on_holder_event})
+        yield Wired({"statuses": Statuses(), "holder_changes": on_holder_events})
     finally:
         gc.set_threshold(*previous)
 
@@ -38,7 +38,8 @@ SUBSCRIPTIONS = (
                  batch=True, decode=decode_statuses, inbox=False),
     Subscription("holder_changes", topics.REGISTRATION_EVENTS, HOLDER_EVENTS,
                  "A number changed hands (PhoneRegistered: the migration-complete instant): put it on the number's "
-                 "timeline and re-attribute the messages it moves."),
+                 "timeline and re-attribute the messages it moves; in batches, so a burst of migrations takes the "
+                 "timeline lock once.", batch=True),
 )
 
 SPEC = ServiceSpec(
