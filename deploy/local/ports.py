@@ -2,16 +2,29 @@
 
 from __future__ import annotations
 
+import random
 import socket
 import time
 from collections.abc import Callable
 
+LISTEN_PORTS = range(20000, 32768)  # below the kernel's ephemeral range (32768-60999 on Linux)
+
 
 def free_port() -> int:
-    """Ask the kernel for an unused loopback port."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    """An unused loopback port outside the ephemeral range.
+
+    A port the kernel hands out for binding port 0 comes from the range it also uses for outgoing connections,
+    so between our check and the service's bind, a Kafka or PostgreSQL client socket could take it.
+    """
+    for _ in range(200):
+        port = random.choice(LISTEN_PORTS)
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free loopback port between 20000 and 32767")
 
 
 def wait_until(probe: Callable[[], bool], timeout: float, what: str, interval: float = 0.2) -> float:
