@@ -108,8 +108,11 @@ async def test_meta_rejecting_copies_after_duplication_changes_their_outcome(ser
     outcomes = dict(await db.fetch("SELECT name, outcome FROM templates.templates WHERE migration_id = $1",
                                    uuid.UUID(migration_id)))
     assert {n for n, o in outcomes.items() if o == "rejected"} == names
-    dead = await kafka.read(bootstrap, topics.META_WEBHOOKS.dlq, until=lambda rs: len(rs) >= 1)
-    assert dict(dead[0].headers)["x-numport-dlq-consumer"].decode().endswith(".templates")
+    def by_templates(records) -> list:  # billing reads the same topic and dead-letters the record too
+        return [r for r in records if dict(r.headers)["x-numport-dlq-consumer"].decode().endswith(".templates")]
+
+    dead = await kafka.read(bootstrap, topics.META_WEBHOOKS.dlq, until=lambda rs: bool(by_templates(rs)))
+    assert len(by_templates(dead)) == 1
 
 
 async def test_manual_retries_copy_only_what_is_missing_and_nothing_twice(services, eligible_world, service_env):
