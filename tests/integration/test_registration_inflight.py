@@ -52,26 +52,39 @@ async def test_sigkill_while_meta_is_still_working_on_a_write(operation, mode, s
     clock = tmp_path / "clock"
     clock.write_text("0")
     services = await start_services({**service_env, "NUMPORT_GRAPH_TIMEOUT_SECONDS": "1"}, str(clock))
-    registration, killed = services.processes["registration"], False
+    registration = services.processes["registration"]
+    killed = asyncio.Event()
+
+    async def kill_while_in_flight() -> None:
+        """Watch Meta apart from the customer: a code entry blocks its caller for as long as Meta holds the write."""
+        while not in_flight(eligible_world, operation):
+            await asyncio.sleep(0.01)
+        registration.kill()  # Meta holds the write; numport dies before hearing how it went
+        assert registration.process.returncode == -signal.SIGKILL
+        killed.set()
+        registration.start()
+        await asyncio.to_thread(registration.wait_ready)
+
+    watcher = asyncio.create_task(kill_while_in_flight())
     try:
         async with services.client() as api:
             migration_id = await start(api)
             deadline = time.monotonic() + 90
             while (state := await state_of(api, migration_id))["state"] != "completed":
                 assert time.monotonic() < deadline and state["state"] != "failed", state
-                if not killed and in_flight(eligible_world, operation):
-                    registration.kill()  # Meta holds the write; numport dies before hearing how it went
-                    assert registration.process.returncode == -signal.SIGKILL
-                    registration.start()
-                    registration.wait_ready()
-                    killed = True
-                await play_customer(api, eligible_world, migration_id, state)
+                if watcher.done():
+                    watcher.result()  # a failed kill or restart surfaces here
+                try:
+                    await play_customer(api, eligible_world, migration_id, state)
+                except httpx.TransportError:
+                    pass  # registration died under the code entry; the customer types it again
                 await asyncio.sleep(0.1)
             timeline = (await api.get(f"/v1/migrations/{migration_id}/timeline")).json()["events"]
     finally:
+        watcher.cancel()
         services.stop()
         httpx.post(f"{sandbox_server.url}/_sandbox/faults", json={"writes": []})
-    assert killed, f"{operation} was never seen in flight at Meta"
+    assert killed.is_set(), f"{operation} was never seen in flight at Meta"
     target = TARGETS.get(operation, NUMBER_ID)
     assert eligible_world.applied_writes(operation) == {target: 1}
     for other in WRITES:
