@@ -7,7 +7,7 @@ from pathlib import Path
 import yaml
 
 from shared.asyncapi import render
-from shared.cli import SERVICES, spec_of
+from numport_cli.app import SERVICES, spec_of
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "asyncapi"
 
