@@ -6,8 +6,8 @@ from pathlib import Path
 
 import yaml
 
-from shared.asyncapi import render
 from numport_cli.app import SERVICES, spec_of
+from shared.asyncapi import render
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "asyncapi"
 
