@@ -444,6 +444,68 @@ class MessageAttributed(Event):
                                                                       "attribution it cancels.")
 
 
+
+class PartnerChangeRequested(Event):
+    """A customer asked to move every number of one WABA from its integration partner to another one.
+
+    `migration_id` is the change's id; the record is keyed by the WABA's first number (every number is listed).
+    """
+
+    type: Literal["PartnerChangeRequested"] = Field("PartnerChangeRequested", description="Event type name.")
+    waba_id: str = Field(description="The WABA whose numbers all move.")
+    business_id: str = Field(description="The customer business that owns the WABA and asked for the change.")
+    phone_numbers: list[PhoneKey] = Field(description="Every number of the WABA, in E.164: the list that moves.")
+    source_partner: str = Field(description="The partner that holds the WABA now.")
+    destination_partner: str = Field(description="The partner the WABA moves to.")
+
+
+class PartnerChangeApproved(Event):
+    """The destination partner approved the change (or approves every change automatically).
+
+    `transfer_at` is fixed here, so a restart before completion still moves every number at this one instant.
+    """
+
+    type: Literal["PartnerChangeApproved"] = Field("PartnerChangeApproved", description="Event type name.")
+    waba_id: str = Field(description="The WABA whose numbers all move.")
+    approval: Literal["auto", "manual"] = Field(description="How the destination partner approved.")
+    transfer_at: AwareDatetime = Field(description="The one instant every number of the WABA changes partner.")
+
+
+class PartnerChangeDeclined(Event):
+    """The change ended without moving anything: the destination partner declined, or nobody approved in time."""
+
+    type: Literal["PartnerChangeDeclined"] = Field("PartnerChangeDeclined", description="Event type name.")
+    waba_id: str = Field(description="The WABA that stays with its partner.")
+    reason_code: Literal["declined_by_partner", "approval_expired"] = Field(description="Why the change ended.")
+    message: str = Field(description="What this means for the customer and what to do, in plain words.")
+
+
+class PartnerChangeCompleted(Event):
+    """One number of the WABA changed integration partner at the change's one instant (one record per number).
+
+    Billing reads it as a holder change: messages sent before `transferred_at` stay with the old partner.
+    """
+
+    type: Literal["PartnerChangeCompleted"] = Field("PartnerChangeCompleted", description="Event type name.")
+    identity_fields: ClassVar[tuple[str, ...]] = ("phone_number",)
+    waba_id: str = Field(description="The WABA whose numbers all moved.")
+    phone_numbers: list[PhoneKey] = Field(description="Every number that moved with this one, in E.164.")
+    transferred_at: AwareDatetime = Field(description="The instant every number of the WABA changed partner.")
+    old_partner: str = Field(description="Partner billed for messages sent before transferred_at.")
+    new_partner: str = Field(description="Partner billed for messages sent at or after transferred_at.")
+
+
+class PartnerPermissionsGranted(Event):
+    """The customer let the new partner manage some of the WABA's numbers; the others it may only read."""
+
+    type: Literal["PartnerPermissionsGranted"] = Field("PartnerPermissionsGranted", description="Event type name.")
+    identity_fields: ClassVar[tuple[str, ...]] = ("grant",)
+    grant: int = Field(ge=1, description="Sequence number of this grant within the change.")
+    waba_id: str = Field(description="The WABA the numbers belong to.")
+    partner_id: str = Field(description="The partner that may now manage the numbers listed.")
+    managed_numbers: list[PhoneKey] = Field(description="Every number the partner manages after this grant.")
+
+
 class MetaWebhookChange(BaseModel):
     """One change of a webhook delivery from Meta, whose signature the gateway checked, with Meta's value untouched.
 
@@ -484,6 +546,8 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     PhoneNumberVerified, PhoneRegistered, CreditLineShared, WebhooksSubscribed, ApiKeyIssued, MigrationCompleted,
     MigrationFailed, MigrationEscalated, TemplatesDuplicated, EmbeddedSignupFinished, TemplateRecategorised,
     TemplateDowntimeMeasured, TemplatesRetryRequested, TemplateWaitExpired, MessageAttributed,
+    PartnerChangeRequested, PartnerChangeApproved, PartnerChangeDeclined, PartnerChangeCompleted,
+    PartnerPermissionsGranted,
 )
 EVENT_TYPES: dict[str, type[Event]] = {cls.model_fields["type"].default: cls for cls in ALL_EVENTS}
 DomainEvent = Annotated[Union[ALL_EVENTS], Field(discriminator="type")]  # noqa: UP007 - built from a tuple

@@ -88,8 +88,18 @@ BILLING_ATTRIBUTIONS = Topic(
     partitions=6,
 )
 
+PARTNER_CHANGE_EVENTS = Topic(
+    "numport.partner-change.events",
+    "A customer's WABA changing integration partner: requested, approved or declined, every number transferred at "
+    "one instant (one record per number, keyed by it), and the new partner's permissions.",
+    (ev.PartnerChangeRequested, ev.PartnerChangeApproved, ev.PartnerChangeDeclined, ev.PartnerChangeCompleted,
+     ev.PartnerPermissionsGranted),
+    producers=("partner_change",),
+    consumers=("billing",),
+)
+
 ALL = (MIGRATION_REQUESTS, PRECHECK_RESULTS, REGISTRATION_EVENTS, TEMPLATE_EVENTS, TEMPLATE_REQUESTS, SIGNUP_EVENTS,
-       META_WEBHOOKS, BILLING_ATTRIBUTIONS)
+       META_WEBHOOKS, BILLING_ATTRIBUTIONS, PARTNER_CHANGE_EVENTS)
 
 
 def topic_of(event: ev.Event) -> Topic:
