@@ -506,6 +506,77 @@ class PartnerPermissionsGranted(Event):
     managed_numbers: list[PhoneKey] = Field(description="Every number the partner manages after this grant.")
 
 
+PortOutPath = Literal["customer_switches_off", "operations_ticket"]
+Detection = Literal["read", "webhook"]
+
+
+class PortOutRequested(Event):
+    """The customer (or its new BSP, through our partner) asked to take the number away from us.
+
+    `migration_id` is the port-out's id; partner_change decides what must happen before the number can leave.
+    """
+
+    type: Literal["PortOutRequested"] = Field("PortOutRequested", description="Event type name.")
+    partner_id: str = Field(description="Our partner that holds the number today (billing stops for it).")
+    requested_by: str = Field(description="Who asked: 'partner:<id>' or 'customer:<id>'.")
+    waba_id: str = Field(description="Our WABA that holds the number today.")
+    phone_number_id: str = Field(description="Graph id of the number on our WABA.")
+
+
+class PortOutStarted(Event):
+    """What must happen before the number can leave: who switches two-step verification off, and by when.
+
+    Owned WABAs: the customer's admin in WhatsApp Manager. Shared WABAs: our operations team, through a ticket.
+    """
+
+    type: Literal["PortOutStarted"] = Field("PortOutStarted", description="Event type name.")
+    path: PortOutPath = Field(description="customer_switches_off (owned WABA) or operations_ticket (shared WABA).")
+    waba_id: str = Field(description="Our WABA that holds the number today.")
+    steps: tuple[str, ...] = Field(description="What the customer (or our operations team) must do, in order.")
+    ticket: dict[str, str] | None = Field(default=None, description="The '2FA disable request' ticket, shared WABAs.")
+    due_at: AwareDatetime | None = Field(default=None, description="When the ticket's service level runs out.")
+
+
+class PortOutReminderSent(Event):
+    """The two-step verification ticket is still open: operations were reminded before its deadline."""
+
+    type: Literal["PortOutReminderSent"] = Field("PortOutReminderSent", description="Event type name.")
+    identity_fields: ClassVar[tuple[str, ...]] = ("reminder",)
+    reminder: int = Field(ge=1, description="How many reminders so far, this one included.")
+    due_at: AwareDatetime = Field(description="When the ticket's service level runs out.")
+
+
+class PortOutEscalated(Event):
+    """The ticket's service level ran out with two-step verification still on: a lead must step in."""
+
+    type: Literal["PortOutEscalated"] = Field("PortOutEscalated", description="Event type name.")
+    reason_code: str = Field(description="Why a human must step in.")
+    due_at: AwareDatetime = Field(description="The deadline that passed.")
+
+
+class TwoStepVerificationOff(Event):
+    """Meta shows two-step verification off for the number: the new BSP can take it; any ticket is closed."""
+
+    type: Literal["TwoStepVerificationOff"] = Field("TwoStepVerificationOff", description="Event type name.")
+    detected_by: Detection = Field(description="read (is_pin_enabled false) or webhook (security PIN_REQUEST_SUCCESS).")
+    ticket_closed: bool = Field(description="Whether a '2FA disable request' ticket was open and is now closed.")
+
+
+class PhoneDeparted(Event):
+    """The number is on another WABA: it left us. Our billing for it stops at `departed_at`.
+
+    A holder change for billing: messages sent before `departed_at` stay ours, those at or after are not.
+    """
+
+    type: Literal["PhoneDeparted"] = Field("PhoneDeparted", description="Event type name.")
+    departed_at: AwareDatetime = Field(description="When the number left: Meta's onboarding instant on the new WABA.")
+    waba_id: str = Field(description="Our WABA the number left.")
+    partner_id: str = Field(description="Our partner whose billing for the number stops at departed_at.")
+    detected_by: Detection = Field(description="read (our WABA no longer lists it) or webhook (ONBOARDING elsewhere).")
+    subscription: Literal["customer_told_to_cancel", "cancelled"] = Field(
+        description="What happened to the customer's subscription with us.")
+
+
 class MetaWebhookChange(BaseModel):
     """One change of a webhook delivery from Meta, whose signature the gateway checked, with Meta's value untouched.
 
@@ -547,7 +618,8 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     MigrationFailed, MigrationEscalated, TemplatesDuplicated, EmbeddedSignupFinished, TemplateRecategorised,
     TemplateDowntimeMeasured, TemplatesRetryRequested, TemplateWaitExpired, MessageAttributed,
     PartnerChangeRequested, PartnerChangeApproved, PartnerChangeDeclined, PartnerChangeCompleted,
-    PartnerPermissionsGranted,
+    PartnerPermissionsGranted, PortOutRequested, PortOutStarted, PortOutReminderSent, PortOutEscalated,
+    TwoStepVerificationOff, PhoneDeparted,
 )
 EVENT_TYPES: dict[str, type[Event]] = {cls.model_fields["type"].default: cls for cls in ALL_EVENTS}
 DomainEvent = Annotated[Union[ALL_EVENTS], Field(discriminator="type")]  # noqa: UP007 - built from a tuple

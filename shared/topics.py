@@ -98,8 +98,25 @@ PARTNER_CHANGE_EVENTS = Topic(
     consumers=("billing",),
 )
 
+PORT_OUT_REQUESTS = Topic(
+    "numport.port-out.requests",
+    "A customer or its new BSP asked to take a number away from us; keyed by the E.164 number.",
+    (ev.PortOutRequested,),
+    producers=("gateway",),
+    consumers=("partner_change",),
+)
+PORT_OUT_EVENTS = Topic(
+    "numport.port-out.events",
+    "A port-out's steps: what must happen, reminders and escalation of the two-step ticket, two-step verification "
+    "off, and the number's departure (a holder change for billing); keyed by the E.164 number.",
+    (ev.PortOutStarted, ev.PortOutReminderSent, ev.PortOutEscalated, ev.TwoStepVerificationOff, ev.PhoneDeparted),
+    producers=("partner_change",),
+    consumers=("billing",),
+)
+
 ALL = (MIGRATION_REQUESTS, PRECHECK_RESULTS, REGISTRATION_EVENTS, TEMPLATE_EVENTS, TEMPLATE_REQUESTS, SIGNUP_EVENTS,
-       META_WEBHOOKS, BILLING_ATTRIBUTIONS, PARTNER_CHANGE_EVENTS)
+       META_WEBHOOKS, BILLING_ATTRIBUTIONS, PARTNER_CHANGE_EVENTS,
+       PORT_OUT_REQUESTS, PORT_OUT_EVENTS)
 
 
 def topic_of(event: ev.Event) -> Topic:
