@@ -29,7 +29,7 @@ from services.gateway.models import (
     TimelineEntry,
 )
 from services.gateway.patterns import CURSOR, E164, GRAPH_ID
-from services.precheck.meta_api import MetaGraphFacts
+from services.precheck.dry_run import DryRun
 from shared.clock import Clock
 from shared.errors import TransientError
 from shared.outages import retry_seconds
@@ -57,7 +57,7 @@ def camel_case(route: APIRoute) -> str:
 @dataclass
 class GatewayDeps:
     pool: asyncpg.Pool
-    facts: MetaGraphFacts
+    precheck: DryRun  # precheck's public entry: the dry-run runs here, reading Graph only
     clock: Clock
     registration: Any = None  # RegistrationClient; None where no registration service runs
     producer: Any = None  # shared.kafka.Producer: Meta's webhooks go to Kafka before Meta hears 200
@@ -141,7 +141,7 @@ def create_api(deps: GatewayDeps) -> FastAPI:
     @api.post("/v1/migrations:dry-run", response_model=DryRunReport, responses=ERRORS, operation_id="dryRun")
     async def dry_run(body: MigrationRequest, partner_id: Partner) -> DryRunReport:
         try:
-            return await commands.dry_run(deps.facts, partner_id, body, deps.clock)
+            return await commands.dry_run(deps.precheck, partner_id, body, deps.clock)
         except TransientError as error:
             wait = retry_seconds(error.retry_after)
             raise problems.ApiProblem(502, "upstream_unavailable", f"Meta's Graph API did not answer in time; "

@@ -10,8 +10,7 @@ import asyncpg
 
 from services.gateway import repository, status
 from services.gateway.models import DryRunReport, MigrationRequest
-from services.precheck.evaluate import evaluate
-from services.precheck.meta_api import MetaGraphFacts
+from services.precheck.dry_run import DryRun
 from shared import outbox
 from shared.clock import Clock
 from shared.events import MigrationRequested
@@ -84,9 +83,9 @@ async def _refuse_if_migrating(conn: asyncpg.Connection, partner_id: str, e164: 
     raise Conflict("number_already_migrating", TAKEN)
 
 
-async def dry_run(facts: MetaGraphFacts, partner_id: str, request: MigrationRequest, clock: Clock) -> DryRunReport:
+async def dry_run(precheck: DryRun, partner_id: str, request: MigrationRequest, clock: Clock) -> DryRunReport:
     """The full precheck report, synchronously; Graph is only read, nothing is stored or emitted."""
     event = to_event(partner_id, request, uuid.uuid4(), clock)
-    outcome, report, verdict = await evaluate(event, facts, clock.now(), producer="gateway")
+    outcome, report, verdict = await precheck(event, clock.now())
     return DryRunReport(outcome=outcome, phone_number=event.phone_number, report=report,
                         failed=list(getattr(verdict, "failed", ())), message=getattr(verdict, "message", None))

@@ -12,7 +12,7 @@ from services.gateway import read_model_metrics
 from services.gateway.api import GatewayDeps, create_api
 from services.gateway.handlers import on_migration_event
 from services.gateway.registration_client import RegistrationClient
-from services.precheck.meta_api import MetaGraphFacts
+from services.precheck.dry_run import DryRun
 from shared import topics
 from shared.consumer import Subscription
 from shared.graph import GraphClient
@@ -35,7 +35,7 @@ async def wire(runtime: Runtime) -> AsyncIterator[Wired]:
     graph = GraphClient.from_settings(settings)
     registration = RegistrationClient(settings.registration_url, settings.internal_token.get_secret_value()) \
         if settings.registration_url and settings.internal_token else None
-    deps = GatewayDeps(runtime.pool, MetaGraphFacts(graph, settings.website_timeout_seconds), runtime.clock,
+    deps = GatewayDeps(runtime.pool, DryRun(graph, settings.website_timeout_seconds), runtime.clock,
                        registration, runtime.producer, _reveal(settings.app_secret),
                        _reveal(settings.webhook_verify_token))
     try:

@@ -17,7 +17,7 @@ from sandbox.state import World, read_scenario
 from services.gateway.api import GatewayDeps, create_api
 from services.gateway.main import SPEC
 from services.gateway.partners import create_partner
-from services.precheck.meta_api import MetaGraphFacts
+from services.precheck.dry_run import DryRun
 from shared import db as shared_db
 from shared.clock import SystemClock
 from shared.graph import GraphClient
@@ -38,8 +38,8 @@ async def api(clean) -> AsyncIterator[DryRunRig]:
                         transport=httpx.ASGITransport(create_app(world, faults=faults)))
     pool = await shared_db.open_pool(clean.database_url, SPEC.name, SPEC.migrations, 4)
     key = await create_partner(pool, "partner-a", "Partner A")
-    facts = MetaGraphFacts(graph, website_timeout=1.0, allow_loopback_websites=True)  # live_site is on loopback
-    app = create_api(GatewayDeps(pool, facts, SystemClock()))
+    precheck = DryRun(graph, website_timeout=1.0, allow_loopback_websites=True)  # live_site is on loopback
+    app = create_api(GatewayDeps(pool, precheck, SystemClock()))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://gateway",
                                  headers={"Authorization": f"Bearer {key}"}) as client:
         yield DryRunRig(client, world, faults)

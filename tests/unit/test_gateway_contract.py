@@ -21,7 +21,7 @@ from shared.clock import SystemClock
 from shared.phone import to_e164
 from tests.integration.gateway_support import REQUEST
 
-DOCUMENT = create_api(GatewayDeps(None, facts=None, clock=SystemClock())).openapi()  # type: ignore[arg-type]
+DOCUMENT = create_api(GatewayDeps(None, precheck=None, clock=SystemClock())).openapi()  # type: ignore[arg-type]
 BODIES = [(path, method) for path, item in DOCUMENT["paths"].items() for method, op in item.items()
           if "requestBody" in op and path.startswith("/v1/")]
 
@@ -37,7 +37,7 @@ class OnePartner:
 
 
 def gateway() -> httpx.AsyncClient:
-    app = create_api(GatewayDeps(OnePartner(), facts=None, clock=SystemClock()))  # type: ignore[arg-type]
+    app = create_api(GatewayDeps(OnePartner(), precheck=None, clock=SystemClock()))  # type: ignore[arg-type]
     return httpx.AsyncClient(transport=httpx.ASGITransport(app, raise_app_exceptions=False), base_url="http://gw",
                              headers={"Authorization": "Bearer np_partner-a_key"})
 

@@ -38,7 +38,7 @@ class FailingPool:
 
 
 def gateway(error: Exception) -> httpx.AsyncClient:
-    app = create_api(GatewayDeps(FailingPool(error), facts=None, clock=SystemClock()))  # type: ignore[arg-type]
+    app = create_api(GatewayDeps(FailingPool(error), precheck=None, clock=SystemClock()))  # type: ignore[arg-type]
     return httpx.AsyncClient(transport=httpx.ASGITransport(app, raise_app_exceptions=False), base_url="http://gw",
                              headers={"Authorization": "Bearer np_partner-a_key"})
 
