@@ -15,7 +15,9 @@ from typing import NamedTuple
 SENT, DELIVERED, READ, PLAYED, FAILED = range(5)
 RANKS = {"sent": SENT, "delivered": DELIVERED, "read": READ, "played": PLAYED, "failed": FAILED}
 # Each kind of holder change names the rule for messages sent before it and at or after it.
-RULES = {"migration": ("sent_before_completion", "sent_after_completion")}
+RULES = {"migration": ("sent_before_completion", "sent_after_completion"),
+         "departure": ("sent_before_departure", "sent_after_departure")}
+DEPARTED = "departed"  # the holder after a port-out: nobody we bill
 NO_MIGRATION = "no_migration"
 
 
@@ -124,7 +126,7 @@ def attribute(state: MessageState, changes: list[HolderChange]) -> Attribution |
         return None
     partner, rule, migration_id = holder_at(changes, state.sent_at, state.waba_id)
     return Attribution(partner, rule, migration_id, state.sent_at, state.pricing.category, state.pricing.type,
-                       chargeable(state))
+                       chargeable(state) and partner != DEPARTED)
 
 
 def day_of(at: int) -> int:

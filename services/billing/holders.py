@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from services.billing.domain import HolderChange
-from shared.events import Event, PhoneRegistered
+from services.billing.domain import DEPARTED, HolderChange
+from shared.events import Event, PhoneDeparted, PhoneRegistered
 
 HOLDER_EVENTS: tuple[type[Event], ...] = (PhoneRegistered,)
+DEPARTURE_EVENTS: tuple[type[Event], ...] = (PhoneDeparted,)  # a port-out: from then on nobody of ours holds it
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -25,4 +26,6 @@ def holder_change(event: Event) -> HolderChange:
     if isinstance(event, PhoneRegistered):
         return HolderChange(micros_of(event.completed_at), "migration", event.source_partner,
                             event.destination_partner, event.migration_id)
+    if isinstance(event, PhoneDeparted):
+        return HolderChange(micros_of(event.departed_at), "departure", event.partner_id, DEPARTED, event.migration_id)
     raise TypeError(f"{type(event).__name__} does not change a number's holder")

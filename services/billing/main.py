@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 from services.billing.handlers import Statuses, on_holder_events
-from services.billing.holders import HOLDER_EVENTS
+from services.billing.holders import DEPARTURE_EVENTS, HOLDER_EVENTS
 from services.billing.records import decode_statuses
 from shared import topics
 from shared.consumer import Subscription
@@ -26,7 +26,7 @@ async def wire(runtime: Runtime) -> AsyncIterator[Wired]:
     previous = gc.get_threshold()
     gc.set_threshold(*GC_THRESHOLDS)
     try:
-        yield Wired({"statuses": Statuses(), "holder_changes": on_holder_events})
+        yield Wired({"statuses": Statuses(), "holder_changes": on_holder_events, "departures": on_holder_events})
     finally:
         gc.set_threshold(*previous)
 
@@ -40,6 +40,9 @@ SUBSCRIPTIONS = (
                  "A number changed hands (PhoneRegistered: the migration-complete instant): put it on the number's "
                  "timeline and re-attribute the messages it moves; in batches, so a burst of migrations takes the "
                  "timeline lock once.", batch=True),
+    Subscription("departures", topics.PORT_OUT_EVENTS, DEPARTURE_EVENTS,
+                 "A number left us (PhoneDeparted): from its departure instant nobody of ours is billed for it.",
+                 batch=True),
 )
 
 SPEC = ServiceSpec(
