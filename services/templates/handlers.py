@@ -14,6 +14,7 @@ from shared.errors import TransientError
 from shared.events import (
     EmbeddedSignupFinished,
     MetaWebhookChange,
+    MigrationFailed,
     NumberEligible,
     PhoneRegistered,
     TemplatesRetryRequested,
@@ -38,6 +39,13 @@ class TemplatesHandlers:
             if m.phase == "awaiting_signup":
                 await repository.update(tx.conn, m.migration_id, self.clock.now(), phase="plan",
                                         destination_waba_id=event.waba_id)
+
+    async def on_registration_event(self, event: PhoneRegistered | MigrationFailed, unit: Unit) -> None:
+        if isinstance(event, MigrationFailed):
+            async with unit.transaction() as tx:
+                await repository.stop(tx.conn, event.migration_id, event.reason_code, self.clock.now())
+            return
+        await self.on_phone_registered(event, unit)
 
     async def on_phone_registered(self, event: PhoneRegistered, unit: Unit) -> None:
         """The registration instant the downtime runs from; a round still under way measures it when it ends."""

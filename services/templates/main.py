@@ -22,6 +22,7 @@ from shared.consumer import Subscription
 from shared.events import (
     EmbeddedSignupFinished,
     MetaWebhookChange,
+    MigrationFailed,
     NumberEligible,
     PhoneRegistered,
     TemplatesRetryRequested,
@@ -83,7 +84,7 @@ async def wire(runtime: Runtime) -> AsyncIterator[Wired]:
 
     try:
         yield Wired({"number_eligible": handlers.on_number_eligible, "signup_finished": handlers.on_signup_finished,
-                     "registered": handlers.on_phone_registered, "retry": handlers.on_retry_requested,
+                     "registered": handlers.on_registration_event, "retry": handlers.on_retry_requested,
                      "meta_webhooks": handlers.on_webhook}, background=(rounds_loop,))
     finally:
         await graph.aclose()
@@ -100,8 +101,9 @@ SPEC = ServiceSpec(
                      "Starts duplicating the templates of an eligible number's source WABA."),
         Subscription("signup_finished", topics.SIGNUP_EVENTS, (EmbeddedSignupFinished,),
                      "Learns the destination WABA Embedded Signup created."),
-        Subscription("registered", topics.REGISTRATION_EVENTS, (PhoneRegistered,),
-                     "Measures the template downtime from the registration instant."),
+        Subscription("registered", topics.REGISTRATION_EVENTS, (PhoneRegistered, MigrationFailed),
+                     "Measures the template downtime from the registration instant; stops copying for a migration "
+                     "that failed."),
         Subscription("retry", topics.TEMPLATE_REQUESTS, (TemplatesRetryRequested,),
                      "A partner's manual retry: copies what is still missing."),
         Subscription("meta_webhooks", topics.META_WEBHOOKS, (MetaWebhookChange,),  # type: ignore[arg-type]

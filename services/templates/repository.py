@@ -35,9 +35,11 @@ COLUMNS = ", ".join(f.name for f in fields(MigrationRow))
 
 
 async def create(conn: Db, event: NumberEligible, phase: str, now: datetime) -> None:
+    """A migration whose failure came first is born stopped."""
     await conn.execute(
         "INSERT INTO migrations (migration_id, correlation_id, phone_number, source_waba_id, destination_waba_id, "
-        "phase, not_before, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $7) "
+        "phase, not_before, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, CASE WHEN EXISTS (SELECT 1 FROM "
+        "stopped WHERE migration_id = $1) THEN 'stopped' ELSE $6 END, $7, $7, $7) "
         "ON CONFLICT DO NOTHING", event.migration_id, event.correlation_id, event.phone_number,
         event.source_waba_id, event.destination_waba_id if phase != "awaiting_signup" else None, phase, now)
 
@@ -49,17 +51,29 @@ async def load(conn: Db, migration_id: uuid.UUID, lock: bool = False) -> Migrati
     return MigrationRow(**dict(row)) if row else None
 
 
-async def update(conn: Db, migration_id: uuid.UUID, now: datetime, **changes: Any) -> None:
+async def update(conn: Db, migration_id: uuid.UUID, now: datetime, **changes: Any) -> bool:
+    """False when the migration was stopped meanwhile: a round still under way changes nothing after that."""
     sets = ", ".join(f"{name} = ${i}" for i, name in enumerate(changes, start=3))
-    await conn.execute(f"UPDATE migrations SET updated_at = $2{', ' + sets if sets else ''} WHERE migration_id = $1",
-                       migration_id, now, *changes.values())
+    status = await conn.execute(f"UPDATE migrations SET updated_at = $2{', ' + sets if sets else ''} "
+                                "WHERE migration_id = $1 AND phase <> 'stopped'", migration_id, now, *changes.values())
+    return status != "UPDATE 0"
+
+
+async def stop(conn: Db, migration_id: uuid.UUID, reason_code: str, now: datetime) -> None:
+    """No more template work for a migration that failed; what was copied stays on the destination."""
+    await conn.execute("INSERT INTO stopped (migration_id, reason_code, stopped_at) VALUES ($1, $2, $3) "
+                       "ON CONFLICT DO NOTHING", migration_id, reason_code, now)
+    await conn.execute("UPDATE migrations SET phase = 'stopped', updated_at = $2, problem = $3 "
+                       "WHERE migration_id = $1 AND phase NOT IN ('done', 'stopped')", migration_id, now,
+                       f"The migration failed ({reason_code}), so copying stopped.")
 
 
 async def runnable(conn: Db, now: datetime, limit: int = 200) -> list[asyncpg.Record]:
     """Migrations with work due: a round under way, or a retry asked for after the last round finished."""
     return await conn.fetch(
-        "SELECT migration_id, destination_waba_id FROM migrations m WHERE (phase NOT IN ('done', 'awaiting_signup') "
-        "AND not_before <= $1) OR (phase = 'done' AND round < (SELECT count(*) FROM retry_requests r "
+        "SELECT migration_id, destination_waba_id FROM migrations m "
+        "WHERE (phase NOT IN ('done', 'awaiting_signup', 'stopped') AND not_before <= $1) "
+        "OR (phase = 'done' AND round < (SELECT count(*) FROM retry_requests r "
         "WHERE r.migration_id = m.migration_id)) ORDER BY not_before LIMIT $2", now, limit)
 
 

@@ -147,7 +147,8 @@ class Rounds:
         """Report the round and close it; after registration, measure the downtime too. The row is updated first:
         its lock orders this against a registration arriving meanwhile, so one of the two measures."""
         now = self.copier.clock.now()
-        await repository.update(conn, m.migration_id, now, phase="done", problem=problem, failures=0)
+        if not await repository.update(conn, m.migration_id, now, phase="done", problem=problem, failures=0):
+            return  # stopped by the migration's failure: nothing to report
         m = await repository.load(conn, m.migration_id) or m  # as this transaction left it (the limit, say)
         rows = await repository.templates(conn, m.migration_id)
         await outbox.append(conn, [reports.duplicated(m, rows, now, problem)])

@@ -11,6 +11,7 @@ import pytest
 
 from deploy.local import kafkaio as kafka
 from sandbox.state import Template, read_scenario
+from shared.events import MigrationFailed
 from tests.integration.templates_support import (
     DESTINATION,
     SOURCE,
@@ -20,6 +21,7 @@ from tests.integration.templates_support import (
     outcomes_of,
     sandbox,
     start_templates,
+    template_events,
 )
 
 
@@ -134,3 +136,31 @@ async def test_one_migration_of_a_waba_with_1200_templates_pages_both_ways(servi
     assert calls[("GET", "message_templates")] == 13 + 1 + 13
     assert sum(calls.values()) == 27 + 3 + 3  # and the limit's facts: the WABA, its business, its numbers
     assert f'numport_graph_waba_calls_total{{method="POST",waba="{DESTINATION}"}} 3.0' in metrics
+
+
+async def test_a_migration_that_fails_mid_copy_stops_copying_and_reports_nothing(service_env, world, sandbox_server):
+    world.load(read_scenario("templates_many"))
+    for ident in [t.id for t in world.templates_of(SOURCE)][450:]:
+        del world.templates[ident]
+    sandbox(sandbox_server.url, "faults", {"writes": [{"operation": "migrate_templates", "mode": "slow_apply",
+                                                       "seconds": 1.5, "times": 2}]})
+    bootstrap = service_env["NUMPORT_KAFKA_BOOTSTRAP"]
+    service = start_templates(service_env, NUMPORT_TEMPLATES_PAGE_SIZE="100", NUMPORT_TEMPLATES_PARALLEL_CALLS="2")
+    try:
+        failing, control = eligible(), eligible()
+        await kafka.produce_event(bootstrap, failing)
+        for _ in range(1000):
+            if in_flight(world) == 2:
+                break
+            await asyncio.sleep(0.02)
+        await kafka.produce_event(bootstrap, MigrationFailed.create(
+            migration_id=failing.migration_id, correlation_id=failing.correlation_id, occurred_at=failing.occurred_at,
+            phone_number=failing.phone_number,
+            producer="tests", step="obo", reason_code="OBO_DECLINED", message="The owner declined."))
+        await kafka.produce_event(bootstrap, control)  # same destination: it waits for the failing one's lock
+        await duplicated(bootstrap, control.migration_id)
+        mine = await template_events(bootstrap, failing.migration_id, lambda events: True, timeout=5)
+    finally:
+        sandbox(sandbox_server.url, "faults", {"writes": []})
+        assert service.terminate() == 0, service.logs()[-3000:]
+    assert [e.type for e in mine] == []  # the two pages under way landed; nothing after them, no report
