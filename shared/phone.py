@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import enum
-import re
 
 import phonenumbers
-
-E164 = re.compile(r"\+[1-9][0-9]{6,14}")
+from phonenumbers import PhoneMetadata
 
 
 class InvalidPhoneNumber(ValueError):
@@ -15,17 +13,55 @@ class InvalidPhoneNumber(ValueError):
 
 
 def to_e164(typed: str) -> str:
-    """Normalise what a customer typed (spaces, dashes, brackets) to E.164 without changing any digit."""
+    """Normalise what a customer typed (spaces, dashes, brackets, a '00' or '+' before the country code) to E.164
+    without changing any digit; a refusal says what is wrong in words a customer can act on."""
+    text = typed.strip()
+    text = f"+{text[2:]}" if text.startswith("00") else text if text.startswith("+") else f"+{text}"
     try:
-        parsed = phonenumbers.parse(typed if typed.strip().startswith("+") else f"+{typed.strip()}", None)
+        parsed = phonenumbers.parse(text, None)
     except phonenumbers.NumberParseException as exc:
-        raise InvalidPhoneNumber(f"not a phone number in international format: {exc}") from None
-    if not phonenumbers.is_possible_number(parsed):
-        raise InvalidPhoneNumber("not a possible phone number for its country code")
+        raise InvalidPhoneNumber(_PARSE_REFUSALS.get(exc.error_type, NOT_A_NUMBER)) from None
     e164 = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
-    if not E164.fullmatch(e164):  # WhatsApp numbers have 7 to 15 digits; shorter "possible" numbers are service codes
-        raise InvalidPhoneNumber("too short to be a WhatsApp business number")
+    digits = len(e164) - 1
+    if digits > MOST:  # WhatsApp numbers have 7 to 15 digits with the country code, whatever a plan allows
+        raise InvalidPhoneNumber(f"too long: {digits} digits, and a phone number has at most {MOST} with its "
+                                 "country code")
+    if (reason := phonenumbers.is_possible_number_with_reason(parsed)) != Possible.IS_POSSIBLE:
+        raise InvalidPhoneNumber(_length_refusal(parsed, reason))
+    if digits < FEWEST:  # shorter "possible" numbers are service codes
+        raise InvalidPhoneNumber(f"too short: {digits} digits, and a WhatsApp business number has at least "
+                                 f"{FEWEST} with its country code")
     return e164
+
+
+FEWEST, MOST = 7, 15
+Possible = phonenumbers.ValidationResult
+NOT_A_NUMBER = "not a phone number: write the country code first (after '+' or '00'), then the number's digits"
+UNKNOWN_CODE = "unknown country code: after '+' or '00' comes a country code, such as 49 for Germany or 55 for Brazil"
+_PARSE_REFUSALS = {
+    phonenumbers.NumberParseException.INVALID_COUNTRY_CODE: UNKNOWN_CODE,
+    phonenumbers.NumberParseException.TOO_SHORT_AFTER_IDD: "too short: only a country code, or less",
+    phonenumbers.NumberParseException.TOO_SHORT_NSN: "too short: the number after the country code is missing",
+    phonenumbers.NumberParseException.TOO_LONG: f"too long: a phone number has at most {MOST} digits",
+}
+
+
+def _length_refusal(parsed: phonenumbers.PhoneNumber, reason: int) -> str:
+    """Why a number of a known shape is refused, with the lengths its country's numbering plan allows."""
+    code = parsed.country_code
+    if reason == Possible.INVALID_COUNTRY_CODE:
+        return f"unknown country code +{code}: " + UNKNOWN_CODE.split(": ", 1)[1]
+    region = phonenumbers.region_code_for_country_code(code)
+    lengths = PhoneMetadata.metadata_for_region_or_calling_code(code, region).general_desc.possible_length
+    given, allowed = len(str(parsed.national_number)), _spell(sorted(n for n in lengths if n > 0))
+    word = {Possible.TOO_LONG: "too long", Possible.INVALID_LENGTH: "the wrong length"}.get(reason, "too short")
+    return f"{word} for country code +{code}: {given} digits after it, and numbers there have {allowed} digits"
+
+
+def _spell(lengths: list[int]) -> str:
+    if lengths == list(range(lengths[0], lengths[-1] + 1)):
+        return f"{lengths[0]}" if len(lengths) == 1 else f"{lengths[0]} to {lengths[-1]}"
+    return ", ".join(map(str, lengths[:-1])) + f" or {lengths[-1]}"
 
 
 class BrazilNinthDigit(enum.Enum):

@@ -23,10 +23,11 @@ class MigrationRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     phone_number: str = Field(
-        description="The number as the customer typed it, in international format: an optional '+', the country "
-                    "code, then as many digits as the country's numbering plan allows (libphonenumber's metadata); "
-                    "spaces, dots, dashes and brackets may separate digits, and '(0)' may stand for a trunk prefix.",
-        examples=["+55 11 98765-4321"], min_length=7, max_length=32, json_schema_extra={"pattern": PHONE})
+        description="The number as the customer typed it, in international format: an optional '+' or '00', the "
+                    "country code, then as many digits as the country's numbering plan allows (libphonenumber's "
+                    "metadata); spaces, dots, dashes and brackets may separate digits, and '(0)' may stand for a trunk "
+                    "prefix.",
+        examples=["+55 11 98765-4321"], max_length=32, json_schema_extra={"pattern": PHONE})
     business_id: str = Field(description="Meta Business Manager ID of the customer.", pattern=GRAPH_ID)
     destination_waba_id: str = Field(description="WABA the number moves to.", pattern=GRAPH_ID)
     flow: Flow = Field(description="Meta migration flow.")
@@ -40,14 +41,16 @@ class MigrationRequest(BaseModel):
     @field_validator("phone_number")
     @classmethod
     def _international(cls, value: str) -> str:
-        """The documented pattern (enforced here, so the error names the format rather than quoting the pattern)."""
-        if not INTERNATIONAL.fullmatch(value):
-            raise PydanticCustomError("phone_number_format", "Not a phone number in international format: '+', the "
-                                      "country code, then the number with as many digits as that country uses.")
+        """The documented pattern, enforced here so that a refusal says what is wrong (too short, too long, an
+        unknown country code) rather than quoting the pattern."""
         try:
             to_e164(value)
         except InvalidPhoneNumber as error:
             raise PydanticCustomError("phone_number_format", str(error)) from None
+        if not INTERNATIONAL.fullmatch(value):
+            raise PydanticCustomError("phone_number_format", "Not a phone number in international format: '+' or "
+                                      "'00', the country code, then the number with as many digits as that country "
+                                      "uses.")
         return value
 
     @field_serializer("website")

@@ -9,11 +9,12 @@ import phonenumbers
 from phonenumbers import PhoneMetadata
 from phonenumbers.phonenumberutil import COUNTRY_CODE_TO_REGION_CODE
 
+from shared.phone import FEWEST, MOST  # digits of a WhatsApp number with its country code
+
 GRAPH_ID = r"^[0-9]{1,20}$"
 E164 = r"^\+[1-9][0-9]{6,14}$"
 CURSOR = r"^[0-9]{1,16}\.[0-9a-f]{32}$"  # microseconds since the epoch, then the migration id (repository.py)
 SEPARATOR = "[ ().-]*"
-FEWEST, MOST = 7, 15  # digits of a WhatsApp number with its country code (shared.phone.E164)
 
 
 def national_lengths(country_code: int) -> tuple[list[int], bool]:
@@ -45,15 +46,15 @@ def _national(lengths: list[int], trunk: bool) -> str:
 
 
 def phone_pattern() -> str:
-    """International format: optional '+', the country code, then a national number of a length its numbering
-    plan allows (libphonenumber's metadata), spaces, dots, dashes and brackets anywhere between digits."""
+    """International format: optional '+' or '00', the country code, then a national number of a length its
+    numbering plan allows (libphonenumber's metadata), spaces, dots, dashes and brackets anywhere between digits."""
     shapes: dict[tuple[tuple[int, ...], bool], list[str]] = {}
     for code in sorted(COUNTRY_CODE_TO_REGION_CODE):
         lengths, trunk = national_lengths(code)
         if lengths:
             shapes.setdefault((tuple(lengths), trunk), []).append(str(code))
     branches = [f"(?:{'|'.join(codes)}){_national(list(lengths), trunk)}" for (lengths, trunk), codes in shapes.items()]
-    return r"^\+?(?:" + "|".join(branches) + ")$"
+    return r"^(?:\+|00)?(?:" + "|".join(branches) + ")$"
 
 
 PHONE = phone_pattern()
