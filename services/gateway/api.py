@@ -15,6 +15,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import ValidationError
 
 from services.gateway import commands, document, problems, repository, status
+from services.gateway.callers import Caller, caller_of_key
 from services.gateway.models import (
     BatchRequest,
     BatchResult,
@@ -37,7 +38,7 @@ from shared.secrets import hash_key
 
 RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait before trying again.", "schema": {"type": "integer"}}}
 ERRORS: dict[int | str, dict[str, Any]] = {
-    **{code: {"model": ErrorBody} for code in (401, 404, 409, 422, 502)},
+    **{code: {"model": ErrorBody} for code in (401, 403, 404, 409, 422, 502)},
     500: {"model": ErrorBody, "description": "Unexpected; the answer names the request id for support."},
     503: {"model": ErrorBody, "headers": RETRY_AFTER,
           "description": "A dependency is away (service_unavailable, registration_unavailable) or Meta is "
@@ -73,19 +74,27 @@ def view(row: asyncpg.Record) -> MigrationView:
 
 
 BEARER = HTTPBearer(scheme_name="partnerKey", bearerFormat="np_<partner>_<secret>", auto_error=False,
-                    description="Your partner API key, as 'Authorization: Bearer <key>'.")
+                    description="Your partner API key (or, for partner changes, your customer key nc_<customer>_…), "
+                                "as 'Authorization: Bearer <key>'.")
 
 
-async def current_partner(request: Request,
-                          credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)]) -> str:
-    """The partner behind the API key; every read and write is scoped to it."""
+async def current_caller(request: Request,
+                         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)]) -> Caller:
+    """The partner or customer behind the API key; every read and write is scoped to it."""
     key = credentials.credentials if credentials else ""
-    pool = request.app.state.deps.pool
-    found = await repository.partner_of_key(pool, hash_key(key)) if key else None
+    found = await caller_of_key(request.app.state.deps.pool, hash_key(key)) if key else None
     if found is None:
-        raise HTTPException(401, "Send a valid partner API key as 'Authorization: Bearer <key>'.")
-    request.state.partner_id = found  # the request's log line names the partner
+        raise HTTPException(401, "Send a valid partner (or customer) API key as 'Authorization: Bearer <key>'.")
+    request.state.partner_id = found.id  # the request's log line names the caller
     return found
+
+
+async def current_partner(caller: Annotated[Caller, Depends(current_caller)]) -> str:
+    """Migrations and billing are partners' business; a customer key serves partner changes only."""
+    if caller.kind != "partner":
+        raise problems.ApiProblem(403, "partner_key_required", "This call takes a partner key; a customer key "
+                                                               "serves the partner-change calls.")
+    return caller.id
 
 
 Partner = Annotated[str, Depends(current_partner)]
