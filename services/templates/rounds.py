@@ -21,6 +21,7 @@ from shared import events as ev
 from shared import outbox
 from shared.errors import TransientError
 from shared.graph import GraphPermanentError
+from shared.logging import bound
 
 log = logging.getLogger("numport.templates")
 MAX_RESENDS = 3  # times a round sends again by id what unanswered calls may not have copied
@@ -55,13 +56,18 @@ class Rounds:
             m = await repository.load(self.pool, migration_id) if mine else None
             if m is None:
                 return
-            try:
-                await self.advance(m)
-            except GraphPermanentError as error:  # the source or destination cannot be read: nothing to copy
-                async with self.pool.acquire() as conn, conn.transaction():
-                    await self.finish(conn, m, f"Meta refused to show the templates: {error.message}")
-            except TransientError as error:
-                await self.back_off(m, error)
+            with bound(correlation_id=str(m.correlation_id), migration_id=str(m.migration_id)):
+                await self._work(m)
+
+    async def _work(self, m: MigrationRow) -> None:
+        """Runs outside any consumed record, so the migration's ids are bound here for every Graph call's log line."""
+        try:
+            await self.advance(m)
+        except GraphPermanentError as error:  # the source or destination cannot be read: nothing to copy
+            async with self.pool.acquire() as conn, conn.transaction():
+                await self.finish(conn, m, f"Meta refused to show the templates: {error.message}")
+        except TransientError as error:
+            await self.back_off(m, error)
 
     async def advance(self, m: MigrationRow | None) -> None:
         while m is not None:

@@ -128,6 +128,8 @@ def check_logs(lines: dict[str, list[dict]], migration_id: str) -> None:
     assert 400 <= refusal["status"] < 500 and isinstance(refusal["meta_error"], int) and refusal["level"] == "warning"
     assert all(c["latency_ms"] >= 0 for c in calls)
     assert any(line["msg"] == "graph call" for line in mine["precheck"])
+    assert any(line["msg"] == "graph call" and line["operation"].endswith("/migrate_message_templates")
+               for line in mine["templates"])  # the rounds loop runs outside any record, and still says whose call
 
 
 def check_metrics(before: dict, after: dict) -> None:
