@@ -129,7 +129,8 @@ def brazil_ninth_digit_as_registered(req: MigrationRequested, f: Facts) -> Block
     if verdict is BrazilNinthDigit.DIFFERENT:
         return Blocker("BR_NINTH_DIGIT_MISMATCH", "customer",
                        f"The number was given as {req.phone_number} but is registered as {f.registered_number}.",
-                       "Submit the number exactly as the current WhatsApp profile shows it, with or without the 9.")
+                       f"Request the migration again with the phone number {f.registered_number}: that is how Meta "
+                       "has it registered, and Meta treats the forms with and without the ninth digit as two numbers.")
     return None
 
 

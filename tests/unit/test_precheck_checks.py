@@ -77,7 +77,9 @@ def test_five_failures_are_all_reported():
 ])
 def test_brazilian_ninth_digit_must_match_the_profile(given, registered, status):
     _, report, _ = verdict(replace(GOOD, registered_number=registered), migration_requested(phone_number=given))
-    assert next(c for c in report if c.check == "brazil_ninth_digit_as_registered").status == status
+    check = next(c for c in report if c.check == "brazil_ninth_digit_as_registered")
+    assert check.status == status
+    assert status != "fail" or f"with the phone number {registered}:" in check.remedy  # the exact form to submit
 
 
 def test_no_website_means_not_applicable():
