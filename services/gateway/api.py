@@ -15,7 +15,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import ValidationError
 
 from services.gateway import commands, document, problems, repository, status
-from services.gateway.callers import Caller, caller_of_key
+from services.gateway.callers import Caller, customer_of_key
 from services.gateway.models import (
     BatchRequest,
     BatchResult,
@@ -74,15 +74,15 @@ def view(row: asyncpg.Record) -> MigrationView:
 
 
 BEARER = HTTPBearer(scheme_name="partnerKey", bearerFormat="np_<partner>_<secret>", auto_error=False,
-                    description="Your partner API key (or, for partner changes, your customer key nc_<customer>_…), "
-                                "as 'Authorization: Bearer <key>'.")
+                    description="Your partner API key, as 'Authorization: Bearer <key>'.")
 
 
 async def current_caller(request: Request,
                          credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)]) -> Caller:
     """The partner or customer behind the API key; every read and write is scoped to it."""
-    key = credentials.credentials if credentials else ""
-    found = await caller_of_key(request.app.state.deps.pool, hash_key(key)) if key else None
+    key, pool = credentials.credentials if credentials else "", request.app.state.deps.pool
+    partner = await repository.partner_of_key(pool, hash_key(key)) if key else None
+    found = Caller("partner", partner) if partner else await customer_of_key(pool, hash_key(key)) if key else None
     if found is None:
         raise HTTPException(401, "Send a valid partner (or customer) API key as 'Authorization: Bearer <key>'.")
     request.state.partner_id = found.id  # the request's log line names the caller

@@ -31,13 +31,10 @@ class Caller:
         return f"{self.kind}:{self.id}" + (f":{self.business_id}" if self.business_id else "")
 
 
-async def caller_of_key(pool: asyncpg.Pool, key_hash: bytes) -> Caller | None:
-    row = await pool.fetchrow(
-        "SELECT 'partner' AS kind, partner_id AS id, NULL AS business_id FROM api_keys "
-        "WHERE key_hash = $1 AND revoked_at IS NULL UNION ALL "
-        "SELECT 'customer', c.id, c.business_id FROM customer_keys k JOIN customers c ON c.id = k.customer_id "
-        "WHERE k.key_hash = $1 AND k.revoked_at IS NULL", key_hash)
-    return Caller(row["kind"], row["id"], row["business_id"]) if row else None
+async def customer_of_key(pool: asyncpg.Pool, key_hash: bytes) -> Caller | None:
+    row = await pool.fetchrow("SELECT c.id, c.business_id FROM customer_keys k JOIN customers c "
+                              "ON c.id = k.customer_id WHERE k.key_hash = $1 AND k.revoked_at IS NULL", key_hash)
+    return Caller("customer", row["id"], row["business_id"]) if row else None
 
 
 async def create_customer(pool: asyncpg.Pool, customer_id: str, name: str, business_id: str) -> str:
