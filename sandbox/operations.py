@@ -18,6 +18,9 @@ EDGES = {
     "whatsapp_credit_sharing_and_attach": "credit_line",
     "subscribed_apps": "subscribe",
     "migrate_message_templates": "migrate_templates",
+    "set_solution_migration_intent": "migration_intent",
+    "accept": "solution_accept",
+    "reject": "solution_reject",
 }
 NAMES = tuple(EDGES.values())
 WRITE = re.compile(r"^/v[0-9]+\.[0-9]+/(?P<node>[^/]+)/(?P<edge>[a-z_]+)$")

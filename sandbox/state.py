@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 
 from sandbox.request_log import WriteRecord, applied
+from sandbox.solution_model import MigrationIntent, Solution
 
 SCENARIOS = Path(__file__).with_name("scenarios")
 
@@ -56,6 +57,7 @@ class PhoneNumber:
     platform_type: str = "CLOUD_API"
     account_mode: str = "LIVE"
     is_test_number: bool = False
+    is_on_biz_app: bool = False  # also on the WhatsApp Business app (coexistence)
     quality_rating: str = "GREEN"
     messaging_limit_tier: str = "TIER_1K"
     is_official_business_account: bool = False
@@ -126,6 +128,8 @@ class World:
     numbers: dict[str, PhoneNumber] = field(default_factory=dict)
     templates: dict[str, Template] = field(default_factory=dict)
     obo_requests: dict[str, OboRequest] = field(default_factory=dict)
+    solutions: dict[str, Solution] = field(default_factory=dict)  # Multi-Partner Solutions
+    intents: dict[str, MigrationIntent] = field(default_factory=dict)  # solution-migration intents
     allocations: dict[str, dict[str, str]] = field(default_factory=dict)
     codes: dict[str, Code] = field(default_factory=dict)
     code_requests: dict[str, list[datetime]] = field(default_factory=dict)
@@ -153,6 +157,7 @@ class World:
         fresh.numbers = {n["id"]: PhoneNumber(**n) for n in scenario.get("phone_numbers", [])}
         listed = [*scenario.get("templates", []), *_template_batches(scenario.get("template_batches", []))]
         fresh.templates = {t["id"]: Template(**t) for t in listed}
+        fresh.solutions = {s["id"]: Solution(**s) for s in scenario.get("solutions", [])}
         fresh.limits = Limits(**{k: _limit(k, v) for k, v in scenario.get("limits", {}).items()})
         for owner in [*fresh.numbers.values(), *fresh.templates.values()]:
             if owner.waba_id not in fresh.wabas:
@@ -198,7 +203,7 @@ def _limit(name: str, value: Any) -> Any:
     return value
 
 
-COLLECTIONS = ("businesses", "wabas", "phone_numbers", "templates")
+COLLECTIONS = ("businesses", "wabas", "phone_numbers", "templates", "solutions")
 
 
 def read_scenario(name_or_path: str) -> dict[str, Any]:
