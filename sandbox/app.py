@@ -12,7 +12,8 @@ from starlette.types import ASGIApp
 
 from sandbox import admin, graph_numbers, graph_templates, graph_wabas
 from sandbox.faults import Faults
-from sandbox.http import graph_error
+from sandbox.fields import UnknownFields
+from sandbox.http import graph_error, unknown_fields
 from sandbox.state import World
 from sandbox.webhooks import Webhooks
 from sandbox.write_layer import WriteLayer, quiet_drops
@@ -39,6 +40,7 @@ def create_app(world: World | None = None, hooks: Webhooks | None = None, faults
 
     app = Sandbox(title="numport Graph API sandbox", docs_url=None, redoc_url=None, lifespan=lifespan)
     app.state.world, app.state.hooks, app.state.faults = world, hooks, faults
+    app.add_exception_handler(UnknownFields, unknown_fields)
 
     @app.middleware("http")
     async def like_meta(request: Request, call_next: Any) -> Any:

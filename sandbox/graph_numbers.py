@@ -6,23 +6,26 @@ import re
 from datetime import timedelta
 from typing import Any
 
-from fastapi import APIRouter, Request
+import phonenumbers
+from fastapi import APIRouter, Query, Request
 
-from sandbox import rules, solutions
-from sandbox.http import bad_request, not_found, page, params, refused, select, truthy
+from sandbox import fields, rules, solutions
+from sandbox.http import bad_request, not_found, page, params, refused, truthy
 from sandbox.migration import complete_migration
 from sandbox.state import Code, PhoneNumber, World
 from sandbox.webhooks import Webhooks
 
 LIST_STATUS = {"CONNECTED": "LINKED", "PENDING": "PENDING", "MIGRATED": "MIGRATED", "BANNED": "BANNED",
                "RESTRICTED": "RESTRICTED", "DISCONNECTED": "UNLINKED", "DELETED": "DELETED"}
-DEFAULT_FIELDS = ("display_phone_number", "verified_name", "quality_rating")
 LANGUAGE = re.compile(r"^[a-z]{2}(_[A-Z]{2})?$")
 
 
 def number_node(n: PhoneNumber, listing: bool = False) -> dict[str, Any]:
     node = {k: v for k, v in vars(n).items() if k not in ("pin", "waba_id", "migrating_to")}
-    node.update(is_pin_enabled=n.is_pin_enabled, host_platform=n.platform_type, country_dial_code=_dial_code(n))
+    node.update(is_pin_enabled=n.is_pin_enabled, host_platform=n.platform_type, country_dial_code=_dial_code(n),
+                country_code=phonenumbers.region_code_for_number(phonenumbers.parse(f"+{n.e164_digits}")),
+                throughput={"level": "STANDARD"}, is_preverified_number=False,
+                search_visibility="VISIBLE", whatsapp_business_manager_messaging_limit=n.messaging_limit_tier)
     if listing:  # the listing's schema has its own status enum
         node["status"] = LIST_STATUS.get(n.status, "PENDING")
     return node
@@ -36,14 +39,15 @@ def router(world: World, hooks: Webhooks) -> APIRouter:
     api = APIRouter()
 
     @api.get("/{version}/{waba_id}/phone_numbers")
-    async def list_numbers(waba_id: str, fields: str | None = None, limit: int | None = None,
-                           after: str | None = None) -> Any:
+    async def list_numbers(waba_id: str, limit: int | None = None, after: str | None = None,
+                           wanted: str | None = Query(None, alias="fields")) -> Any:
         if waba_id not in world.wabas:
             return not_found(waba_id)
+        fields.names(wanted, fields.LISTED_NUMBER)  # an unknown name is refused even when nothing is listed
         moving_in = [n for n in world.numbers.values() if n.migrating_to == waba_id]
-        nodes = [select(number_node(n, listing=True), fields, (*DEFAULT_FIELDS, "status"))
+        nodes = [fields.select(number_node(n, listing=True), wanted, fields.LISTED_NUMBER)
                  for n in world.numbers_of(waba_id)]
-        nodes += [{**select(number_node(n, listing=True), fields, (*DEFAULT_FIELDS, "status")), "status": "PENDING"}
+        nodes += [{**fields.select(number_node(n, listing=True), wanted, fields.LISTED_NUMBER), "status": "PENDING"}
                   for n in moving_in]  # added with the migrate flag, not registered yet
         return page(nodes, limit, after)
 

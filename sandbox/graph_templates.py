@@ -7,22 +7,29 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
-from sandbox import rules
-from sandbox.http import bad_request, graph_error, not_found, page, params, select
-from sandbox.migration import copy_templates, review, template_notices
+from sandbox import fields, rules
+from sandbox.http import bad_request, graph_error, not_found, page, params
+from sandbox.migration import copy_templates, limit_of, review, template_notices
 from sandbox.state import Template, World
 from sandbox.webhooks import Webhooks
 
 MAX_TEMPLATE_PAGE = 500  # templates per migration call, and template_ids per call (Meta's documented maxima)
-DEFAULT_FIELDS = ("name", "status", "category", "language", "components")
 FILTERS = ("status", "quality_score", "category", "language")
 
 
 def template_node(t: Template) -> dict[str, Any]:
     """The template as Graph shows it: `quality_score` is an object on the node, a plain value in filters."""
-    node = {k: v for k, v in vars(t).items() if k not in ("waba_id", "copied_by", "under_review")}
-    node["quality_score"] = {"score": t.quality_score, "reasons": []}
+    node = {k: v for k, v in vars(t).items() if k in fields.TEMPLATE.known}
+    node["quality_score"] = {"score": t.quality_score, "date": t.quality_date, "reasons": []}
     return node
+
+
+def summary(world: World, waba_id: str, found: list[Template], wanted: str) -> dict[str, Any]:
+    """The listing's `summary`: counts over the WABA and its template limit, as Meta adds them when asked."""
+    own = world.templates_of(waba_id)
+    values = {"total_count": len(found), "message_template_count": len(own),
+              "message_template_limit": limit_of(world, world.wabas[waba_id]), "are_translations_complete": True}
+    return {k: values[k] for k in fields.names(wanted, fields.TEMPLATE_SUMMARY)}
 
 
 def _listed(raw: Any) -> list[str] | None:
@@ -60,11 +67,13 @@ def router(world: World, hooks: Webhooks) -> APIRouter:
         if waba_id not in world.wabas:
             return not_found(waba_id)
         q = request.query_params
+        fields.names(q.get("fields"), fields.TEMPLATE)  # an unknown name is refused even when nothing is listed
         wanted = {k: set(str(q[k]).upper().split(",")) for k in FILTERS if k in q}
         found = [t for t in world.templates_of(waba_id)
                  if q.get("name") in (None, t.name) and all(str(vars(t)[k]).upper() in v for k, v in wanted.items())]
-        return page([select(template_node(t), q.get("fields"), DEFAULT_FIELDS) for t in found],
-                    q.get("limit"), q.get("after"))
+        listed = page([fields.select(template_node(t), q.get("fields"), fields.TEMPLATE) for t in found],
+                      q.get("limit"), q.get("after"))
+        return {**listed, "summary": summary(world, waba_id, found, q["summary"])} if q.get("summary") else listed
 
     @api.post("/{version}/{waba_id}/migrate_message_templates")
     async def migrate_templates(waba_id: str, request: Request) -> Any:

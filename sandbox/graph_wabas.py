@@ -2,23 +2,36 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 
-from sandbox.graph_numbers import DEFAULT_FIELDS, number_node
+from sandbox import fields, graph_solutions
+from sandbox.graph_numbers import number_node
 from sandbox.graph_templates import template_node
-from sandbox.http import not_found, page, params, select
-from sandbox.state import OboRequest, Waba, World
+from sandbox.http import not_found, page, params
+from sandbox.state import Business, OboRequest, Waba, World
 from sandbox.webhooks import Webhooks
 
 
-def waba_node(w: Waba) -> dict[str, Any]:
-    node: dict[str, Any] = {k: v for k, v in vars(w).items() if k not in ("business_id", "on_behalf_of_business_id")}
-    node["owner_business_info"] = {"id": w.business_id}
+def waba_node(w: Waba, owner: Business | None) -> dict[str, Any]:
+    node: dict[str, Any] = {k: v for k, v in vars(w).items() if k in fields.WABA.known}
+    node["owner_business_info"] = {"id": w.business_id, "name": owner.name if owner else "Business"}
     if w.on_behalf_of_business_id:
         node["on_behalf_of_business_info"] = {"id": w.on_behalf_of_business_id}
+    node["message_template_namespace"] = str(uuid.uuid5(uuid.NAMESPACE_OID, w.id)).replace("-", "_")
+    node["business_verification_status"] = (owner.verification_status if owner else "unknown").upper()
+    node["subscribed_apps"] = subscriptions(w)  # an edge: Meta serves it as a connection, as at /subscribed_apps
     return node
+
+
+def subscriptions(w: Waba) -> dict[str, Any]:
+    return {"data": [{"whatsapp_business_api_data": app} for app in w.subscribed_apps]}
+
+
+def business_node(b: Business) -> dict[str, Any]:
+    return {k: v for k, v in vars(b).items() if k in fields.BUSINESS.known}
 
 
 def obo_node(r: OboRequest) -> dict[str, Any]:
@@ -31,26 +44,28 @@ def router(world: World, hooks: Webhooks) -> APIRouter:
     api = APIRouter()
 
     @api.get("/{version}/{node_id}")
-    async def read_node(node_id: str, fields: str | None = None) -> Any:
+    async def read_node(node_id: str, wanted: str | None = Query(None, alias="fields")) -> Any:
         if node_id in world.numbers:
-            return select(number_node(world.numbers[node_id]), fields, DEFAULT_FIELDS)
-        if node_id in world.wabas:
-            return select(waba_node(world.wabas[node_id]), fields, ("name",))
+            return fields.select(number_node(world.numbers[node_id]), wanted, fields.NUMBER)
+        if (waba := world.wabas.get(node_id)) is not None:
+            return fields.select(waba_node(waba, world.businesses.get(waba.business_id)), wanted, fields.WABA)
         if node_id in world.businesses:
-            return select(vars(world.businesses[node_id]), fields, ("name",))
+            return fields.select(business_node(world.businesses[node_id]), wanted, fields.BUSINESS)
         if node_id in world.templates:
-            return select(template_node(world.templates[node_id]), fields, ("name", "status", "category", "language"))
+            return fields.select(template_node(world.templates[node_id]), wanted, fields.TEMPLATE)
         if node_id in world.obo_requests:
-            return select(obo_node(world.obo_requests[node_id]), fields, ("status", "business_owned_object"))
+            return fields.select(obo_node(world.obo_requests[node_id]), wanted, fields.OBO_REQUEST)
         if node_id in world.allocations:
-            return select(world.allocations[node_id], fields, ("receiving_credential",))
+            return fields.select(world.allocations[node_id], wanted, fields.ALLOCATION)
+        if (found := graph_solutions.node_of(world, node_id)) is not None:
+            return fields.select(found[0], wanted, found[1])
         return not_found(node_id)
 
     @api.get("/{version}/{waba_id}/subscribed_apps")
     async def subscribed_apps(waba_id: str) -> Any:
         if (waba := world.wabas.get(waba_id)) is None:
             return not_found(waba_id)
-        return {"data": [{"whatsapp_business_api_data": app} for app in waba.subscribed_apps]}
+        return subscriptions(waba)
 
     @api.post("/{version}/{waba_id}/subscribed_apps")
     async def subscribe(waba_id: str) -> Any:
@@ -81,11 +96,12 @@ def router(world: World, hooks: Webhooks) -> APIRouter:
         return {"allocation_config_id": allocation, "waba_id": waba.id}
 
     @api.get("/{version}/{waba_id}/in_progress_onbehalf_request")
-    async def obo_requests(waba_id: str, fields: str | None = None) -> Any:
+    async def obo_requests(waba_id: str, wanted: str | None = Query(None, alias="fields")) -> Any:
         if waba_id not in world.wabas:
             return not_found(waba_id)
-        nodes = [select(obo_node(r), fields, ("status", "business_owned_object", "receiving_business",
-                                              "requesting_business"))
+        wanted = wanted or "status,business_owned_object,receiving_business,requesting_business"
+        fields.names(wanted, fields.OBO_REQUEST)  # an unknown name is refused even when nothing is listed
+        nodes = [fields.select(obo_node(r), wanted, fields.OBO_REQUEST)
                  for r in world.obo_requests.values() if r.waba_id == waba_id]
         return page(nodes, None, None)
 

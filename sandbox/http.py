@@ -1,10 +1,9 @@
-"""Graph-shaped HTTP details: Meta's error envelope, request parameters from query/JSON/form, field selection."""
+"""Graph-shaped HTTP details: Meta's error envelope, request parameters from query/JSON/form, cursor paging."""
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
 from typing import Any
 
 from fastapi import Request
@@ -33,7 +32,13 @@ def refused(refusal: Refusal) -> JSONResponse:
 
 
 def not_found(node_id: str) -> JSONResponse:
-    return graph_error(404, 803, f"Some of the aliases you requested do not exist: {node_id}")
+    """Meta's answer for an id it cannot load (absent, hidden from the token, or without that edge): 400, 100/33."""
+    return graph_error(400, 100, f"Object {node_id} does not exist, is not visible to this token, or does not serve "
+                       "this request.", subcode=33)
+
+
+def unknown_fields(_: Request, error: Exception) -> JSONResponse:
+    return graph_error(400, 100, str(error))
 
 
 def bad_request(message: str) -> JSONResponse:
@@ -56,11 +61,6 @@ async def params(request: Request) -> dict[str, Any]:
 
 def truthy(value: Any) -> bool:
     return value is True or str(value).lower() in ("true", "1")
-
-
-def select(node: dict[str, Any], fields: str | None, default: Iterable[str]) -> dict[str, Any]:
-    wanted = [f.split("{")[0].strip() for f in fields.split(",") if f.strip()] if fields else list(default)
-    return {k: node[k] for k in dict.fromkeys(["id", *wanted]) if k in node and node[k] is not None}
 
 
 def page(items: list[dict[str, Any]], limit: Any, after: Any) -> dict[str, Any]:

@@ -29,7 +29,7 @@ def copy_templates(world: World, source_id: str, destination_id: str, eligible=r
     copies = []
     for original in planned:
         copy = replace(original, id=world.new_id(), waba_id=destination_id, quality_score="UNKNOWN", copied_by=by,
-                       under_review=True)
+                       quality_date=int(world.now().timestamp()), under_review=True)
         world.templates[copy.id] = copy
         copies.append((original, copy))
     return copies, failed

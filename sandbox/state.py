@@ -23,6 +23,7 @@ class Business:
     id: str
     name: str = "Sandbox business"
     verification_status: str = "verified"
+    timezone_id: int = 1  # Meta's timezone ids are numbers; 1 is America/Los_Angeles
     credit_line_id: str | None = None  # a BSP's extended credit line, shared with customers' WABAs
 
 
@@ -36,6 +37,7 @@ class Waba:
     account_review_status: str = "APPROVED"
     primary_funding_id: str | None = "funding-1"
     currency: str = "USD"
+    timezone_id: str = "1"  # the WABA's timezone, a string on this node
     template_limit: int | None = None  # None: Meta's rule (sandbox.rules.template_limit); a number pins it
     subscribed_apps: list[dict[str, str]] = field(default_factory=list)
 
@@ -84,6 +86,8 @@ class Template:
     category: str = "UTILITY"
     status: str = "APPROVED"
     quality_score: str = "GREEN"
+    quality_date: int = field(default_factory=lambda: int(datetime.now(UTC).timestamp()))  # when it was last rated
+    parameter_format: str = "POSITIONAL"  # placeholders are {{1}}, {{2}}… (NAMED: {{first_name}})
     components: list[dict[str, Any]] = field(default_factory=lambda: [{"type": "BODY", "text": "Hello {{1}}"}])
     copied_by: str | None = None  # on a copy: "migrate_message_templates", or "registration" (Meta's automatic copy)
     under_review: bool = False  # a copy whose category Meta has not re-checked yet (POST /_sandbox/templates/review)

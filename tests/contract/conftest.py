@@ -10,6 +10,7 @@ import pytest
 from sandbox.app import create_app
 from sandbox.state import World, read_scenario
 from sandbox.webhooks import Webhooks
+from tests.contract.answers import Recorder
 
 GRAPH = "https://graph.facebook.com"
 
@@ -27,11 +28,18 @@ def hooks() -> Webhooks:
 
 
 @pytest.fixture
-async def graph(sandbox_world: World, hooks: Webhooks) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(sandbox_world, hooks)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url=GRAPH,
+def recorder(sandbox_world: World, hooks: Webhooks) -> Recorder:
+    return Recorder(httpx.ASGITransport(create_app(sandbox_world, hooks)))
+
+
+@pytest.fixture
+async def graph(recorder: Recorder, sandbox_world: World) -> AsyncIterator[httpx.AsyncClient]:
+    """The sandbox in-process; when the test is done, every Graph answer it received is checked against the
+    operation it was meant for."""
+    async with httpx.AsyncClient(transport=recorder, base_url=GRAPH,
                                  headers={"Authorization": "Bearer sandbox-token"}) as client:
         yield client
+    recorder.check_all(sandbox_world)
 
 
 async def accept_obo(graph: httpx.AsyncClient, waba: str = "200000000000002",

@@ -8,7 +8,9 @@ import httpx
 import pytest
 from starlette.routing import Match
 
+from sandbox import fields
 from sandbox.app import create_app
+from tests.contract.answers import EDGES, Answer, check
 from tests.contract.conftest import accept_obo, delivered_code, start_migration
 from tests.contract.spec import check_response, spec
 
@@ -65,7 +67,7 @@ async def test_reads_and_their_errors_match_the_spec(graph):
                        params={"fields": "name_status,quality_rating,code_verification_status"})).json()
     assert body == {"id": "500000000000001", "name_status": "APPROVED", "quality_rating": "GREEN",
                     "code_verification_status": "VERIFIED"}
-    await call(graph, "get", number, "/v23.0/999999999999999", 404)
+    await call(graph, "get", number, "/v23.0/999999999999999", 400)
     await call(graph, "get", number, "/v23.0/500000000000001", 401, headers={"Authorization": ""})
     await call(graph, "get", number, "/v2x/500000000000001", 400)
     assert (await call(graph, "get", waba, "/v23.0/200000000000001", 200,
@@ -75,11 +77,11 @@ async def test_reads_and_their_errors_match_the_spec(graph):
     listed = await call(graph, "get", f"{waba}/phone_numbers", "/v23.0/200000000000001/phone_numbers", 200,
                         params={"fields": "display_phone_number,status,account_mode,host_platform"})
     assert listed.json()["data"][0]["status"] == "LINKED"
-    await call(graph, "get", f"{waba}/phone_numbers", "/v23.0/999/phone_numbers", 404)
+    await call(graph, "get", f"{waba}/phone_numbers", "/v23.0/999/phone_numbers", 400)
     await call(graph, "get", f"{waba}/subscribed_apps", "/v23.0/200000000000002/subscribed_apps", 200)
     await call(graph, "get", f"{waba}/message_templates", "/v23.0/200000000000001/message_templates", 200,
                params={"fields": "name,status,category,language,components", "limit": 1})
-    await call(graph, "get", f"{waba}/message_templates", "/v23.0/999/message_templates", 404)
+    await call(graph, "get", f"{waba}/message_templates", "/v23.0/999/message_templates", 400)
     await call(graph, "get", "/{Version}/{Business-ID}/extendedcredits", "/v23.0/100000000000009/extendedcredits", 200)
 
 
@@ -134,3 +136,85 @@ def test_each_operation_declares_the_graph_error_envelope_or_none(method, path):
     if schema.get("required") or "$ref" in schema:
         with pytest.raises(AssertionError):
             check_response(path, method, 200, {"id": 123, "data": "x", "success": "x", "name": 5})
+
+
+ALL_FIELDS = {kind: ",".join(sorted(kind.known)) for kind in (fields.NUMBER, fields.WABA, fields.BUSINESS,
+                                                              fields.TEMPLATE, fields.OBO_REQUEST)}
+
+
+async def test_a_whole_migration_run_answers_as_its_operations_declare(graph, recorder, sandbox_world):
+    """Every node read with its default fields and with every field it knows, every write of a migration, and
+    their refusals; each answer is checked against the operation it was meant for (by operationId)."""
+    await accept_obo(graph)
+    obo = (await graph.get("/v23.0/200000000000002/in_progress_onbehalf_request")).json()["data"][0]["id"]
+    reads = {"500000000000001": fields.NUMBER, "200000000000001": fields.WABA, "100000000000001": fields.BUSINESS,
+             "600000000000001": fields.TEMPLATE, obo: fields.OBO_REQUEST}
+    for node, kind in reads.items():
+        default = (await graph.get(f"/v23.0/{node}")).json()
+        assert set(kind.required) <= set(default), (kind.name, default)
+        everything = (await graph.get(f"/v23.0/{node}", params={"fields": ALL_FIELDS[kind]})).json()
+        assert set(default) <= set(everything)
+    await graph.get("/v23.0/200000000000001/phone_numbers", params={"fields": ALL_FIELDS[fields.NUMBER]})
+    await graph.get("/v23.0/200000000000001/message_templates",
+                    params={"fields": ALL_FIELDS[fields.TEMPLATE], "summary": "total_count,message_template_limit"})
+    await graph.post("/v23.0/200000000000002/subscribed_apps")
+    await graph.get("/v23.0/200000000000002/subscribed_apps")
+    line = (await graph.get("/v23.0/100000000000009/extendedcredits")).json()["data"][0]["id"]
+    shared = (await graph.post(f"/v23.0/{line}/whatsapp_credit_sharing_and_attach",
+                               json={"waba_id": "200000000000002", "waba_currency": "BRL"})).json()
+    await graph.get(f"/v23.0/{shared['allocation_config_id']}")
+    migrated = await graph.post("/v23.0/200000000000002/migrate_message_templates",
+                                json={"source_waba_id": "200000000000001"})
+    assert migrated.status_code == 200
+    number = (await graph.post("/v23.0/200000000000002/phone_numbers",
+                               json={"cc": "55", "phone_number": "11987654321", "migrate_phone_number": True})).json()
+    await graph.post(f"/v23.0/{number['id']}/request_code", json={"code_method": "SMS", "language": "en_US"})
+    await graph.post(f"/v23.0/{number['id']}/verify_code", json={"code": "000000"})
+    await graph.post(f"/v23.0/{number['id']}/verify_code", json={"code": await delivered_code(graph, number["id"])})
+    await graph.post(f"/v23.0/{number['id']}/register", json={"messaging_product": "whatsapp", "pin": "13"})
+    await graph.post(f"/v23.0/{number['id']}/register", json={"messaging_product": "whatsapp", "pin": "424242"})
+    await graph.get("/v23.0/200000000000001", params={"fields": "name,no_such_field"})
+    await graph.get("/v23.0/123456789")
+    counts = recorder.check_all(sandbox_world)
+    assert set(counts) == {*EDGES.values(), "getPhoneNumberById", "getWhatsAppBusinessAccountDetails",
+                           "getBusinessPortfolioSpecificFields", "getTemplateByIdDefaultFields", "readOnBehalfRequest",
+                           "readCreditAllocation", "unknownNode"}
+    assert sum(counts.values()) == len(recorder.answers) == 28
+
+
+@pytest.mark.parametrize("url", ["/v23.0/500000000000001", "/v23.0/200000000000001", "/v23.0/100000000000001",
+                                 "/v23.0/600000000000001", "/v23.0/200000000000001/phone_numbers",
+                                 "/v23.0/200000000000001/message_templates",
+                                 "/v23.0/200000000000002/in_progress_onbehalf_request"])
+async def test_an_unknown_field_is_refused_with_code_100(graph, url):
+    answer = await graph.get(url, params={"fields": "id,name_status{x,y},no_such_field"})
+    assert answer.status_code == 400
+    error = answer.json()["error"]
+    assert (error["code"], error["type"]) == (100, "OAuthException") and "no_such_field" in error["message"]
+    assert error["fbtrace_id"]
+
+
+async def test_default_reads_carry_what_the_spec_and_clients_require(graph):
+    waba = (await graph.get("/v23.0/200000000000001")).json()
+    assert {"id", "name", "timezone_id", "message_template_namespace"} <= set(waba)
+    template = (await graph.get("/v23.0/600000000000001")).json()
+    assert template["parameter_format"] == "POSITIONAL" and template["components"]
+    nested = (await graph.get("/v23.0/600000000000001", params={"fields": "quality_score{score,date},name"})).json()
+    assert set(nested) == {"id", "name", "quality_score"} and nested["quality_score"]["score"] == "GREEN"
+
+
+@pytest.mark.parametrize("answer, operation_id", [
+    (Answer("GET", "/v23.0/200000000000001", 200, {"id": "200000000000001", "timezone_id": "1"}),
+     "getWhatsAppBusinessAccountDetails"),  # no name, which the spec requires
+    (Answer("POST", "/v23.0/2/migrate_message_templates", 200,
+            {"migrated_templates": ["1"], "failed_templates": [{"id": "2", "reason": "x"}]}),
+     "migrateMessageTemplates"),  # failed_templates is a map keyed by template id
+    (Answer("GET", "/v23.0/200000000000001/message_templates", 404, {"error": {"code": 803}}),
+     "getTemplateByNameDefaultFields"),  # not Meta's envelope: no message, no type
+    (Answer("POST", "/v23.0/5/verify_code", 409, {"error": {"message": "m", "type": "t", "code": 1}}),
+     "verifyPhoneNumberCode"),  # a status the operation does not declare
+    (Answer("GET", "/v23.0/9", 404, {"error": {"message": "m", "type": "t", "code": 100}}), "unknownNode"),
+])
+def test_a_wrong_answer_fails_the_check(answer, operation_id):
+    with pytest.raises(AssertionError):
+        check(answer, operation_id)

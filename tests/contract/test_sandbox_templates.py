@@ -27,7 +27,8 @@ async def test_listing_pages_through_every_template_with_quality_as_an_object(gr
             break
         after = answer["paging"]["cursors"]["after"]
     assert len(seen) == 232 and len({t["id"] for t in seen}) == 232
-    assert seen[0]["quality_score"] == {"score": "GREEN", "reasons": []}
+    assert seen[0]["quality_score"] == {"score": "GREEN", "date": sandbox_world.templates[seen[0]["id"]].quality_date,
+                                        "reasons": []}
     green = (await graph.get(f"/v23.0/{SOURCE}/message_templates", params={"quality_score": "GREEN",
                                                                            "limit": 5})).json()
     assert len(green["data"]) == 5
