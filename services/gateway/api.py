@@ -29,11 +29,12 @@ from services.gateway.models import (
     Timeline,
     TimelineEntry,
 )
-from services.gateway.patterns import CURSOR, E164, GRAPH_ID
+from services.gateway.patterns import CURSOR, GRAPH_ID, PHONE
 from services.precheck.dry_run import DryRun
 from shared.clock import Clock
 from shared.errors import TransientError
 from shared.outages import retry_seconds
+from shared.phone import to_e164
 from shared.secrets import hash_key
 
 RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait before trying again.", "schema": {"type": "integer"}}}
@@ -99,7 +100,8 @@ async def current_partner(caller: Annotated[Caller, Depends(current_caller)]) ->
 
 Partner = Annotated[str, Depends(current_partner)]
 WabaFilter = Annotated[str | None, Query(pattern=GRAPH_ID, description="The destination WABA.")]
-NumberFilter = Annotated[str | None, Query(pattern=E164, description="E.164, as answers spell phone_number.")]
+NumberFilter = Annotated[str | None, Query(pattern=PHONE, description="The number as typed or in E.164; "
+                                                                     "normalised as in a request.")]
 Cursor = Annotated[str | None, Query(pattern=CURSOR, description="next_cursor of the page before.")]
 
 
@@ -150,7 +152,7 @@ def create_api(deps: GatewayDeps) -> FastAPI:
     @api.post("/v1/migrations:dry-run", response_model=DryRunReport, responses=ERRORS, operation_id="dryRun")
     async def dry_run(body: MigrationRequest, partner_id: Partner) -> DryRunReport:
         try:
-            return await commands.dry_run(deps.precheck, partner_id, body, deps.clock)
+            return await commands.dry_run(deps.pool, deps.precheck, partner_id, body, deps.clock)
         except TransientError as error:
             wait = retry_seconds(error.retry_after)
             raise problems.ApiProblem(502, "upstream_unavailable", f"Meta's Graph API did not answer in time; "
@@ -174,7 +176,8 @@ def create_api(deps: GatewayDeps) -> FastAPI:
                       phone_number: NumberFilter = None, limit: Annotated[int, Query(ge=1, le=200)] = 50,
                       cursor: Cursor = None) -> MigrationPage:
         after = repository.decode_cursor(cursor) if cursor else None
-        rows = await repository.page(deps.pool, partner_id, limit + 1, after, state, waba_id, phone_number)
+        number = to_e164(phone_number) if phone_number else None  # the pattern admitted it: it normalises
+        rows = await repository.page(deps.pool, partner_id, limit + 1, after, state, waba_id, number)
         more = len(rows) > limit
         rows = rows[:limit]
         next_cursor = repository.encode_cursor(rows[-1]["created_at"], rows[-1]["id"]) if more else None

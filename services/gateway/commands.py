@@ -83,9 +83,19 @@ async def _refuse_if_migrating(conn: asyncpg.Connection, partner_id: str, e164: 
     raise Conflict("number_already_migrating", TAKEN)
 
 
-async def dry_run(precheck: DryRun, partner_id: str, request: MigrationRequest, clock: Clock) -> DryRunReport:
-    """The full precheck report, synchronously; Graph is only read, nothing is stored or emitted."""
+async def dry_run(pool: asyncpg.Pool, precheck: DryRun, partner_id: str, request: MigrationRequest,
+                  clock: Clock) -> DryRunReport:
+    """The full precheck report, synchronously; Graph is only read, nothing is stored or emitted.
+
+    A number already migrating is reported as such before Graph is asked: its checks would describe the
+    migration under way, not the one asked about."""
     event = to_event(partner_id, request, uuid.uuid4(), clock)
+    async with pool.acquire() as conn:
+        try:
+            await _refuse_if_migrating(conn, partner_id, event.phone_number)
+        except Conflict as running:
+            return DryRunReport(outcome="in_progress", phone_number=event.phone_number, report=[], failed=[],
+                                message=str(running))
     outcome, report, verdict = await precheck(event, clock.now())
     return DryRunReport(outcome=outcome, phone_number=event.phone_number, report=report,
                         failed=list(getattr(verdict, "failed", ())), message=getattr(verdict, "message", None))

@@ -129,7 +129,8 @@ class BatchResult(BaseModel):
 
 
 class DryRunReport(BaseModel):
-    outcome: Literal["eligible", "ineligible", "add_directly", "already_moved"]
+    outcome: Literal["eligible", "ineligible", "add_directly", "already_moved", "in_progress"] = Field(
+        description="in_progress: the number already has an unfinished migration; nothing was checked.")
     phone_number: str
     message: str | None = None
     failed: list[str]
