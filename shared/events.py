@@ -94,6 +94,17 @@ class CheckOutcome(BaseModel):
     actor: Actor | None = Field(default=None, description="Who must act to fix it.")
 
 
+class SolutionMigrationQualification(BaseModel):
+    """Whether the number may move by Meta's solution-migration intent (no ownership code, no downtime), and why."""
+
+    model_config = ConfigDict(frozen=True)
+    qualifies: bool = Field(description="True when the same business portfolio holds both WABAs, the destination "
+                                        "solution is ACTIVE and the number is not also on the WhatsApp Business app.")
+    reason_code: str = Field(description="QUALIFIES, or the stable code of the first condition not met.")
+    message: str = Field(description="Why, in plain words.")
+    solution_id: str | None = Field(default=None, description="The destination Multi-Partner Solution, when known.")
+
+
 class NumberEligible(Event):
     """Precheck found nothing in the way: the number may migrate.
 
@@ -109,6 +120,8 @@ class NumberEligible(Event):
     source: SourceKind = Field(description="Where the number is served today.")
     source_waba_id: str | None = Field(default=None, description="WABA that holds the number now.")
     phone_number_id: str | None = Field(default=None, description="Graph id of the number on the source WABA.")
+    solution_migration: SolutionMigrationQualification | None = Field(
+        default=None, description="Whether the no-code solution-migration path applies; absent from older verdicts.")
 
 
 class NumberIneligible(Event):
@@ -291,6 +304,22 @@ class MigrationCompleted(Event):
     type: Literal["MigrationCompleted"] = Field("MigrationCompleted", description="Event type name.")
     phone_number_id: str = Field(description="Graph id of the number on the destination WABA.")
     completed_at: AwareDatetime = Field(description="Same instant as PhoneRegistered.completed_at.")
+
+
+class MigrationPathChosen(Event):
+    """Which way the number moves, and why: Meta's solution-migration intent (no code) or the 6-digit code path.
+
+    Emitted when the saga starts, when an accepted intent lets it go on, and when it falls back to the code path.
+    """
+
+    type: Literal["MigrationPathChosen"] = Field("MigrationPathChosen", description="Event type name.")
+    identity_fields: ClassVar[tuple[str, ...]] = ("path", "reason_code")
+    path: Literal["solution_intent", "pin"] = Field(description="solution_intent: moved by an accepted intent, no "
+                                                                "ownership code; pin: the code (PIN) path.")
+    reason_code: str = Field(description="QUALIFIES, INTENT_ACCEPTED, a qualification code, INTENT_REJECTED, "
+                                         "INTENT_EXPIRED or INTENT_REFUSED.")
+    message: str = Field(description="Why, in plain words.")
+    migration_intent_id: str | None = Field(default=None, description="Meta's id of the intent, once set.")
 
 
 class MigrationQueued(Event):
@@ -619,7 +648,7 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     TemplateDowntimeMeasured, TemplatesRetryRequested, TemplateWaitExpired, MessageAttributed,
     PartnerChangeRequested, PartnerChangeApproved, PartnerChangeDeclined, PartnerChangeCompleted,
     PartnerPermissionsGranted, PortOutRequested, PortOutStarted, PortOutReminderSent, PortOutEscalated,
-    TwoStepVerificationOff, PhoneDeparted,
+    TwoStepVerificationOff, PhoneDeparted, MigrationPathChosen,
 )
 EVENT_TYPES: dict[str, type[Event]] = {cls.model_fields["type"].default: cls for cls in ALL_EVENTS}
 DomainEvent = Annotated[Union[ALL_EVENTS], Field(discriminator="type")]  # noqa: UP007 - built from a tuple

@@ -41,7 +41,7 @@ REGISTRATION_EVENTS = Topic(
     (ev.MigrationQueued, ev.OboRequested, ev.OboReminderSent, ev.OboAccepted, ev.PhoneNumberAdded,
      ev.VerificationCodeRequested, ev.VerificationCodeRejected, ev.PhoneNumberVerified, ev.PhoneRegistered,
      ev.CreditLineShared, ev.WebhooksSubscribed, ev.ApiKeyIssued, ev.MigrationCompleted, ev.MigrationFailed,
-     ev.MigrationEscalated, ev.TemplateWaitExpired),
+     ev.MigrationEscalated, ev.TemplateWaitExpired, ev.MigrationPathChosen),
     producers=("registration",),
     consumers=("templates", "billing", "gateway"),
 )
