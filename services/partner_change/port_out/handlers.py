@@ -1,0 +1,94 @@
+"""Port-out handlers: a request starts one, Meta's webhooks and the periodic look at Meta move it on.
+
+Graph is read outside the transaction; the row's change and its events (outbox) commit together under the row lock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+import asyncpg
+
+from services.partner_change.port_out import domain, repository, transitions
+from services.partner_change.port_out.meta_api import PortOutGraph
+from shared import outbox
+from shared.clock import Clock
+from shared.consumer import Unit
+from shared.events import MetaWebhookChange, PortOutRequested
+from shared.phone import to_e164
+
+log = logging.getLogger("numport.port_out")
+WATCHED_FIELDS = frozenset({"security", "phone_number_quality_update"})
+
+
+@dataclass
+class PortOuts:
+    pool: asyncpg.Pool
+    graph: PortOutGraph
+    clock: Clock
+    limits: domain.Limits
+    our_business_id: str
+
+    async def on_requested(self, event: PortOutRequested, unit: Unit) -> None:
+        owner, held_for = await self.graph.owners(event.waba_id)
+        state = await self.graph.number_state(event.waba_id, event.phone_number_id)
+        now = self.clock.now()
+        row, events = transitions.start(event, domain.ownership(owner, held_for, self.our_business_id),
+                                        state.pin_enabled, now, self.limits)
+        async with unit.transaction() as tx:
+            if await repository.insert(tx.conn, row, now):
+                await tx.emit(*events)
+
+    async def on_webhook(self, change: MetaWebhookChange, unit: Unit) -> None:
+        number = number_of(change)
+        if number is None:
+            return
+        async with unit.transaction() as tx:
+            if (row := await repository.open_for(tx.conn, number)) is None:
+                return
+            port_out, now = repository.to_port_out(row), self.clock.now()
+            await save(tx.conn, port_out, transitions.after_webhook(port_out, change, now, self.limits), now)
+
+    async def check(self, port_out_id: object, waba_id: str, number_id: str) -> None:
+        """One look at Meta for one open port-out."""
+        state = await self.graph.number_state(waba_id, number_id)
+        async with self.pool.acquire() as conn, conn.transaction():
+            if (port_out := await repository.locked(conn, port_out_id)) is None:
+                return
+            now = self.clock.now()
+            await save(conn, port_out, transitions.after_read(port_out, state, now, self.limits), now)
+
+    async def tick(self) -> None:
+        for row in await repository.due(self.pool, self.clock.now()):
+            try:
+                await self.check(row["id"], row["waba_id"], row["phone_number_id"])
+            except Exception as error:  # Meta away for one number must not stop the others; the next tick retries
+                log.warning("port-out check failed", extra={"port_out_id": str(row["id"]), "error": repr(error)})
+
+    async def run(self, every: float) -> None:
+        while True:
+            try:
+                await self.tick()
+            except Exception as error:  # PostgreSQL away: nothing is lost, the next tick tries again
+                log.warning("port-out tick failed", extra={"error": repr(error)})
+            await asyncio.sleep(every)
+
+
+def number_of(change: MetaWebhookChange) -> str | None:
+    """The business number a watched webhook names (security webhooks carry it outside `metadata`)."""
+    if change.field not in WATCHED_FIELDS:
+        return None
+    try:
+        return change.phone_number or to_e164(str(change.value.get("display_phone_number") or ""))
+    except ValueError:
+        return None
+
+
+async def save(conn: asyncpg.Connection, port_out: transitions.PortOut, outcome: transitions.Outcome,
+               now: datetime) -> None:
+    if outcome.changes:
+        await repository.update(conn, port_out.id, outcome.changes, now)
+    await outbox.append(conn, outcome.events)

@@ -1,0 +1,39 @@
+"""The Graph reads of a port-out: who owns the WABA, the number's two-step state, and whether our WABA still has it.
+
+Only reads: Meta has no call that switches two-step verification off.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from services.partner_change.port_out.domain import meta_time
+from shared.graph import GraphClient
+
+
+@dataclass(frozen=True)
+class NumberState:
+    pin_enabled: bool
+    listed: bool  # our WABA still lists the number
+    last_onboarded: datetime | None  # Meta's last onboarding of the number, wherever it is now
+
+
+class PortOutGraph:
+    def __init__(self, graph: GraphClient) -> None:
+        self.graph = graph
+
+    async def owners(self, waba_id: str) -> tuple[str | None, str | None]:
+        """(owner business, business it is held for) of the WABA."""
+        waba = await self.graph.get(f"/{waba_id}", fields=["id", "owner_business_info", "on_behalf_of_business_info"],
+                                    waba=waba_id)
+        return (waba.get("owner_business_info") or {}).get("id"), (waba.get("on_behalf_of_business_info") or {}).get(
+            "id")
+
+    async def number_state(self, waba_id: str, number_id: str) -> NumberState:
+        number = await self.graph.get(f"/{number_id}", fields=["id", "is_pin_enabled", "last_onboarded_time"],
+                                      waba=waba_id)
+        listing = await self.graph.get(f"/{waba_id}/phone_numbers", fields=["id"], waba=waba_id, limit=100)
+        listed = any(n.get("id") == number_id for n in listing.get("data", []))
+        return NumberState(bool(number.get("is_pin_enabled", True)), listed,
+                           meta_time(number.get("last_onboarded_time")))

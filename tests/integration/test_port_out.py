@@ -1,0 +1,104 @@
+"""Port-out on real Kafka, PostgreSQL and the sandbox over HTTP: an owned WABA's customer switches two-step
+verification off; a shared WABA's ticket runs its 72 h clock (reminders, escalation) until Meta's security webhook
+closes it; the departure ends billing at its instant."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import httpx
+
+from deploy.local import kafkaio
+from sandbox.migration import complete_migration
+from tests.integration.billing_support import billing, drained, ledger, produce, status
+from tests.integration.port_out_support import (
+    NEW_WABA,
+    OWNED_NUMBER,
+    OWNED_WABA,
+    SHARED_NUMBER,
+    SHARED_WABA,
+    ShiftedClock,
+    port_out_events,
+    port_out_service,
+    request,
+    row_when,
+    scenario,
+    webhook,
+)
+
+DAY = timedelta(hours=24)
+
+
+async def test_owned_waba_customer_switches_off_then_the_number_leaves_and_billing_stops(
+        service_env, world, sandbox_server, db, clean):
+    world.load(scenario())
+    asked = request(OWNED_NUMBER, OWNED_WABA)
+    number_id, e164 = OWNED_NUMBER
+    async with port_out_service(service_env, ShiftedClock()), billing(clean.kafka_bootstrap, clean.database_url) \
+            as group:
+        await kafkaio.produce_event(clean.kafka_bootstrap, asked)
+        row = await row_when(db, asked.migration_id, state="awaiting_two_step_off")
+        assert (row["ownership"], row["path"], row["ticket"], row["due_at"]) == (
+            "owned", "customer_switches_off", None, None)
+        async with httpx.AsyncClient(base_url=sandbox_server.url) as admin:  # the admin, in WhatsApp Manager
+            assert (await admin.post(f"/_sandbox/numbers/{number_id}/two-step/disable")).status_code == 200
+        await row_when(db, asked.migration_id, state="awaiting_departure", ticket_closed_at=None)
+        left = datetime.now(UTC).replace(microsecond=0)
+        moving = world.numbers[number_id]
+        moving.migrating_to, moving.last_onboarded_time = NEW_WABA, left.strftime("%Y-%m-%dT%H:%M:%S+0000")
+        complete_migration(world, moving)  # the new BSP registered it on its WABA
+        row = await row_when(db, asked.migration_id, state="departed")
+        assert (row["departed_at"], row["detected_by"], row["subscription"]) == (
+            left, "read", "customer_told_to_cancel")
+        at = left.timestamp()
+        await produce(clean.kafka_bootstrap, [status(e164, "m.before", "sent", at - 0.001, number_id=number_id),
+                                              status(e164, "m.at", "sent", at, number_id=number_id),
+                                              status(e164, "m.after", "sent", at + 1, number_id=number_id)])
+        events = await port_out_events(clean.kafka_bootstrap, asked.migration_id, 3)
+        await drained(clean.kafka_bootstrap, group)
+        billed = await ledger(db, e164)
+    assert [e["type"] for e in events] == ["PortOutStarted", "TwoStepVerificationOff", "PhoneDeparted"]
+    assert events[1]["detected_by"] == "read" and events[1]["ticket_closed"] is False
+    assert {k: v[:3] for k, v in billed.items()} == {
+        "m.before": ("partner-a", "sent_before_departure", True),
+        "m.at": ("departed", "sent_after_departure", False),
+        "m.after": ("departed", "sent_after_departure", False)}
+
+
+async def test_shared_waba_ticket_reminds_escalates_at_72_hours_and_closes_on_the_security_webhook(
+        service_env, world, sandbox_server, db, clean):
+    world.load(scenario())
+    asked, clock = request(SHARED_NUMBER, SHARED_WABA), ShiftedClock()
+    number_id, e164 = SHARED_NUMBER
+    async with port_out_service(service_env, clock, port_out_cancels_subscription=True):
+        await kafkaio.produce_event(clean.kafka_bootstrap, asked)
+        row = await row_when(db, asked.migration_id, state="awaiting_two_step_off")
+        assert (row["ownership"], row["path"]) == ("shared", "operations_ticket")
+        assert row["due_at"] - row["requested_at"] == 3 * DAY
+        clock.advance(DAY)
+        await row_when(db, asked.migration_id, reminders=1)
+        clock.advance(DAY)
+        await row_when(db, asked.migration_id, reminders=2)
+        clock.advance(DAY - timedelta(minutes=1))  # a minute before the deadline: Meta read again, nothing more
+        looked = clock.now()
+        row = await row_when(db, asked.migration_id, lambda r: r["next_check_at"] > looked)
+        assert (row["reminders"], row["escalated_at"]) == (2, None)
+        clock.advance(timedelta(minutes=1))
+        row = await row_when(db, asked.migration_id, lambda r: r["escalated_at"] is not None)
+        assert row["escalated_at"] >= row["due_at"] and row["state"] == "awaiting_two_step_off"
+        digits = e164.lstrip("+")  # operations switched it off; Meta's security webhook says so
+        await webhook(clean.kafka_bootstrap, SHARED_WABA, "security",
+                      {"display_phone_number": digits, "event": "PIN_REQUEST_SUCCESS"}, int(clock.now().timestamp()))
+        row = await row_when(db, asked.migration_id, state="awaiting_departure")
+        assert row["ticket_closed_at"] is not None
+        left = int(clock.now().timestamp()) - 5
+        await webhook(clean.kafka_bootstrap, NEW_WABA, "phone_number_quality_update",
+                      {"display_phone_number": digits, "event": "ONBOARDING", "current_limit": "TIER_1K"}, left)
+        row = await row_when(db, asked.migration_id, state="departed")
+        events = await port_out_events(clean.kafka_bootstrap, asked.migration_id, 6)
+    assert (row["departed_at"].timestamp(), row["detected_by"], row["subscription"]) == (left, "webhook", "cancelled")
+    assert [e["type"] for e in events] == ["PortOutStarted", "PortOutReminderSent", "PortOutReminderSent",
+                                           "PortOutEscalated", "TwoStepVerificationOff", "PhoneDeparted"]
+    assert events[0]["ticket"]["topic"] == "2FA disable request"
+    assert events[3]["reason_code"] == "TWO_STEP_TICKET_OVERDUE"
+    assert events[4]["detected_by"] == "webhook" and events[4]["ticket_closed"] is True
