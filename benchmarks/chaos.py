@@ -47,6 +47,7 @@ class Report:
     repeated: dict[str, int] = field(default_factory=dict)
     applied: dict[str, int] = field(default_factory=dict)
     registered: dict[str, int] = field(default_factory=dict)
+    billed: dict[str, int] = field(default_factory=dict)  # holder changes billing recorded, per migration
     dead_letters: int = 0
     kills: dict[str, int] = field(default_factory=dict)
     restarts: list[str] = field(default_factory=list)
@@ -72,7 +73,7 @@ async def chaos(local: stack.LocalStack, plan: Plan, progress: parts.Progress, r
     third of the migrations finished and PostgreSQL once half did."""
     rng = random.Random(plan.seed)
     outages = ["kafka", "postgres"] if plan.infra_restarts else []
-    weights = {"registration": 3, "precheck": 1, "templates": 1, "gateway": 1}
+    weights = {"registration": 3, "precheck": 1, "templates": 1, "billing": 1, "gateway": 1}
     done_kills = 0
     while not progress.settled and (done_kills < plan.kills or outages):
         await asyncio.sleep(rng.uniform(*plan.kill_every))

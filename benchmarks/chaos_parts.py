@@ -182,6 +182,7 @@ async def fill_report(local: LocalStack, report: Report, progress: Progress, res
         report.repeated.update({f"{operation} {t}": c for t, c in applied.items() if c > allowed[t]})
     report.faults_hit = sum(1 for r in local.world.requests if r.fault)
     report.registered = await registered_ids(local.infra.kafka_bootstrap)
+    report.billed = await billed_changes(local.infra.database_url, set(report.registered))
     report.dead_letters = sum((await end_offsets(local.infra.kafka_bootstrap, [f"{t.name}.dlq" for t in topics.ALL]))
                               .values())
 
@@ -215,6 +216,22 @@ async def registered_ids(bootstrap: str) -> dict[str, int]:
     return {str(m): len(e) for m, e in ids.items()}
 
 
+async def billed_changes(database_url: str, registered: set[str], timeout: float = 60) -> dict[str, int]:
+    """Holder changes billing recorded per registered migration, once it has caught up (or the time is out)."""
+    deadline = time.monotonic() + timeout
+    conn = await asyncpg.connect(database_url)
+    try:
+        while True:
+            rows = await conn.fetch("SELECT migration_id::text AS id, count(*) AS n FROM billing.holder_changes "
+                                    "WHERE migration_id IS NOT NULL GROUP BY migration_id")
+            billed = {r["id"]: r["n"] for r in rows}
+            if registered <= set(billed) or time.monotonic() > deadline:
+                return billed
+            await asyncio.sleep(0.5)
+    finally:
+        await conn.close()
+
+
 def print_report(r: Report) -> None:
     registered_once = sum(1 for c in r.registered.values() if c == 1)
     print(f"\nwall time                  {r.wall_seconds:.1f} s")
@@ -233,4 +250,7 @@ def print_report(r: Report) -> None:
     print(f"customer code re-requests  {r.resends}")
     print(f"PhoneRegistered            {registered_once} migrations with exactly one id, "
           f"{len(r.registered) - registered_once} with more")
+    billed_once = sum(1 for m in r.registered if r.billed.get(m) == 1)
+    print(f"billing holder changes     {billed_once} migrations recorded exactly once, "
+          f"{len(r.registered) - billed_once} missing or repeated")
     print(f"dead letters               {r.dead_letters}")

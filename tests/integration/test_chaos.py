@@ -1,6 +1,7 @@
 """A small chaos run in every CI: 100 migrations while services are SIGKILLed at random instants, Kafka and
 PostgreSQL restart, and Meta applies writes late or loses their answers. Nothing may be stuck, no write
-Meta applied may be repeated, and every completed migration has exactly one PhoneRegistered."""
+Meta applied may be repeated, every completed migration has exactly one PhoneRegistered, and billing records its
+holder change once."""
 
 from __future__ import annotations
 
@@ -22,3 +23,4 @@ def test_chaos_hundred_migrations_ten_kills(clean):
     assert report.completed == plan.n, report.failed
     assert len(report.registered) == report.completed
     assert set(report.registered.values()) == {1}
+    assert {m: report.billed.get(m) for m in report.registered} == dict.fromkeys(report.registered, 1)
