@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from services.precheck import solution_path
 from shared.events import CheckOutcome, Event, MigrationNotNeeded, MigrationRequested, NumberEligible, NumberIneligible
 
 
@@ -32,6 +33,11 @@ class Facts:
     website_live: bool | None  # None: no website given
     source_known: bool = True  # False when the request named no source WABA to read
     number_id: str | None = None  # the number's Graph id, when a WABA holds it
+    on_biz_app: bool = False  # also on the WhatsApp Business app (coexistence)
+    source_waba_owner: str | None = None  # the portfolios that own the WABAs (not whom they serve)
+    destination_waba_owner: str | None = None
+    destination_solution_id: str | None = None  # the destination WABA's Multi-Partner Solution, if any
+    destination_solution_status: str | None = None
 
 
 @dataclass(frozen=True)
@@ -95,7 +101,8 @@ def decide(req: MigrationRequested, f: Facts, now: datetime, every: tuple[Check,
     return "eligible", report, NumberEligible.create(
         **common, report=tuple(report), partner_id=req.partner_id, business_id=req.business_id,
         destination_waba_id=req.destination_waba_id, flow=req.flow, source=req.source,
-        source_waba_id=req.source_waba_id, phone_number_id=f.number_id)
+        source_waba_id=req.source_waba_id, phone_number_id=f.number_id,
+        solution_migration=solution_path.qualification(req, f))
 
 
 def lookup_refused(req: MigrationRequested, now: datetime, meta_says: str,

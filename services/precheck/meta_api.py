@@ -7,11 +7,11 @@ import asyncio
 from services.precheck.domain import Facts
 from services.precheck.website import WebsiteProbe
 from shared.events import MigrationRequested
-from shared.graph import GraphClient
+from shared.graph import GraphClient, GraphPermanentError
 from shared.phone import same_line, to_e164
 
 NUMBER_FIELDS = ["id", "display_phone_number", "name_status", "new_name_status", "is_pin_enabled", "platform_type",
-                 "account_mode", "is_test_number", "status"]
+                 "account_mode", "is_test_number", "status", "is_on_biz_app"]
 WABA_FIELDS = ["id", "account_review_status", "ownership_type", "owner_business_info", "on_behalf_of_business_info",
                "primary_funding_id"]
 
@@ -33,14 +33,27 @@ class MetaGraphFacts:
     async def website_live(self, url: str | None) -> bool | None:
         return await self.website.reachable(url) if url else None
 
+    async def destination_facts(self, waba_id: str) -> dict[str, str | None]:
+        """Who owns the destination WABA, and its Multi-Partner Solution (an ACTIVE one first) if it is on one."""
+        waba = await self.graph.get(f"/{waba_id}", fields=["id", "owner_business_info"])
+        try:
+            listing = await self.graph.get(f"/{waba_id}/solutions", fields=["id", "status"])
+        except GraphPermanentError:  # no solutions shown to us: the code path, never a refusal of the migration
+            listing = {}
+        found = sorted(listing.get("data", []), key=lambda s: s.get("status") != "ACTIVE")
+        return {"destination_waba_owner": (waba.get("owner_business_info") or {}).get("id"),
+                "destination_solution_id": found[0]["id"] if found else None,
+                "destination_solution_status": found[0].get("status") if found else None}
+
     async def gather(self, req: MigrationRequested) -> Facts:
-        business, waba, number, in_destination, apps, website = await asyncio.gather(
+        business, waba, number, in_destination, apps, website, destination = await asyncio.gather(
             self.graph.get(f"/{req.business_id}", fields=["id", "verification_status"]),
             self.graph.get(f"/{req.source_waba_id}", fields=WABA_FIELDS) if req.source_waba_id else _none(),
             self._find_number(req.source_waba_id, req.phone_number),
             self._find_number(req.destination_waba_id, req.phone_number),
             self.graph.get(f"/{req.destination_waba_id}/subscribed_apps"),
             self.website_live(req.website),
+            self.destination_facts(req.destination_waba_id),
         )
         waba, number = waba or {}, number or {}
         owner = (waba.get("on_behalf_of_business_info") or waba.get("owner_business_info") or {}).get("id")
@@ -62,6 +75,9 @@ class MetaGraphFacts:
             website_live=website,
             source_known=bool(req.source_waba_id),
             number_id=number.get("id"),
+            on_biz_app=bool(number.get("is_on_biz_app")),
+            source_waba_owner=(waba.get("owner_business_info") or {}).get("id"),
+            **destination,
         )
 
 
