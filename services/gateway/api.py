@@ -65,6 +65,7 @@ class GatewayDeps:
     producer: Any = None  # shared.kafka.Producer: Meta's webhooks go to Kafka before Meta hears 200
     app_secret: str | None = None  # checks X-Hub-Signature-256
     webhook_verify_token: str | None = None  # Meta's subscription handshake
+    partner_change: Any = None  # PartnerChangeClient; None where no partner-change service runs
 
 
 def view(row: asyncpg.Record) -> MigrationView:
@@ -191,4 +192,5 @@ def create_api(deps: GatewayDeps) -> FastAPI:
     api.include_router(meta_webhooks)
     api.include_router(templates)
     api.include_router(importlib.import_module("services.gateway.billing_api").router)
+    api.include_router(importlib.import_module("services.gateway.partner_change_api").router)
     return api

@@ -11,6 +11,7 @@ from pydantic import Field, SecretStr
 from services.gateway import read_model_metrics
 from services.gateway.api import GatewayDeps, create_api
 from services.gateway.handlers import on_migration_event
+from services.gateway.partner_change_client import PartnerChangeClient
 from services.gateway.registration_client import RegistrationClient
 from services.precheck.dry_run import DryRun
 from shared import topics
@@ -26,6 +27,7 @@ class GatewaySettings(ServiceSettings, GraphSettings):
     internal_token: SecretStr | None = Field(default=None, description="Shared with registration.")
     app_secret: SecretStr | None = Field(default=None, description="Our Meta app's secret: webhook signatures.")
     webhook_verify_token: SecretStr | None = Field(default=None, description="Meta's webhook subscription handshake.")
+    partner_change_url: str | None = Field(default=None, description="Partner change's internal API.")
 
 
 @contextlib.asynccontextmanager
@@ -37,7 +39,7 @@ async def wire(runtime: Runtime) -> AsyncIterator[Wired]:
         if settings.registration_url and settings.internal_token else None
     deps = GatewayDeps(runtime.pool, DryRun(graph, settings.website_timeout_seconds), runtime.clock,
                        registration, runtime.producer, _reveal(settings.app_secret),
-                       _reveal(settings.webhook_verify_token))
+                       _reveal(settings.webhook_verify_token), _partner_change(settings))
     try:
         yield Wired({sub.name: on_migration_event for sub in SUBSCRIPTIONS}, create_api(deps),
                     scrape=(read_model_metrics.refresher(runtime.pool),))
@@ -45,6 +47,14 @@ async def wire(runtime: Runtime) -> AsyncIterator[Wired]:
         await graph.aclose()
         if registration:
             await registration.aclose()
+        if deps.partner_change:
+            await deps.partner_change.aclose()
+
+
+def _partner_change(settings: GatewaySettings) -> PartnerChangeClient | None:
+    if settings.partner_change_url and settings.internal_token:
+        return PartnerChangeClient(settings.partner_change_url, settings.internal_token.get_secret_value())
+    return None
 
 
 def _reveal(secret: SecretStr | None) -> str | None:

@@ -25,6 +25,8 @@ DOCUMENT = create_api(GatewayDeps(None, precheck=None, clock=SystemClock())).ope
 BODIES = [(path, method) for path, item in DOCUMENT["paths"].items() for method, op in item.items()
           if "requestBody" in op and path.startswith("/v1/")]
 
+IDS = {"migration_id": uuid.uuid4(), "change_id": uuid.uuid4(), "phone_number": "+15551234567"}  # path parameters
+
 
 class OnePartner:
     """Stands in for asyncpg's pool: every key belongs to partner-a, and no migration exists."""
@@ -92,7 +94,7 @@ async def test_admin_access_is_true_or_false_and_nothing_else(value):
 @pytest.mark.parametrize("path, method", BODIES)
 async def test_unreadable_bodies_are_one_400_in_the_envelope(path, method, body):
     async with gateway() as api:
-        answer = await api.request(method, path.format(migration_id=uuid.uuid4()), content=body,
+        answer = await api.request(method, path.format(**IDS), content=body,
                                    headers={"Content-Type": "application/json", "X-Request-Id": "r-1"})
     assert answer.status_code == 400 and answer.headers["content-type"] == "application/json"
     error = answer.json()["error"]
@@ -113,7 +115,7 @@ async def test_a_pattern_miss_names_the_field_and_its_code_without_quoting_the_p
 async def test_every_path_answers_405_with_exactly_its_documented_methods():
     async with gateway() as api:
         for path, item in DOCUMENT["paths"].items():
-            answer = await api.request("PATCH", path.format(migration_id=uuid.uuid4()))
+            answer = await api.request("PATCH", path.format(**IDS))
             assert answer.status_code == 405 and answer.json()["error"]["code"] == "method_not_allowed", path
             assert set(answer.headers["allow"].split(", ")) == {m.upper() for m in item}, path
 
