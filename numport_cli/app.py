@@ -12,7 +12,7 @@ import typer
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="numport: WhatsApp number migration platform.")
 SERVICES = {"precheck": "services.precheck.main", "registration": "services.registration.main",
             "gateway": "services.gateway.main", "billing": "services.billing.main",
-            "templates": "services.templates.main"}
+            "templates": "services.templates.main", "partner_change": "services.partner_change.main"}
 
 
 def spec_of(service: str):  # noqa: ANN201 - returns a ServiceSpec, imported lazily to keep start-up light
