@@ -549,7 +549,8 @@ class PortOutRequested(Event):
     partner_id: str = Field(description="Our partner that holds the number today (billing stops for it).")
     requested_by: str = Field(description="Who asked: 'partner:<id>' or 'customer:<id>'.")
     waba_id: str = Field(description="Our WABA that holds the number today.")
-    phone_number_id: str = Field(description="Graph id of the number on our WABA.")
+    phone_number_id: str | None = Field(default=None, description="Graph id of the number on our WABA, when the "
+                                                                   "asker knows it; else read from the WABA.")
 
 
 class PortOutStarted(Event):

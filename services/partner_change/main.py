@@ -12,15 +12,16 @@ from pydantic import Field, SecretStr
 from services.partner_change import handlers
 from services.partner_change.api import create_api
 from services.partner_change.commands import PartnerChanges
+from services.partner_change.port_out import wiring as port_out
 from services.partner_change.transfers import Transfers
 from shared import topics
 from shared.consumer import Subscription
 from shared.events import MigrationFailed, MigrationNotNeeded, MigrationRequested, NumberIneligible, PhoneRegistered
 from shared.service import Runtime, ServiceSpec, Wired
-from shared.settings import ServiceSettings
+from shared.settings import GraphSettings, ServiceSettings
 
 
-class PartnerChangeSettings(ServiceSettings):
+class PartnerChangeSettings(ServiceSettings, GraphSettings, port_out.PortOutSettings):
     internal_token: SecretStr = Field(description="Shared with the gateway for the internal API.")
     partner_change_approval_seconds: float = Field(default=7 * 24 * 3600, gt=0, description=(
         "How long a manually approving partner has to approve; then the request expires and nothing moves."))
@@ -38,9 +39,11 @@ async def wire(runtime: Runtime) -> AsyncIterator[Wired]:
     async def transfer_loop() -> None:
         await transfers.run(s.partner_change_tick_seconds)
 
-    yield Wired({"requests": handlers.on_migration_requested, "registration": handlers.on_registration_event,
-                 "precheck": handlers.on_migration_ended},
-                create_api(changes, s.internal_token.get_secret_value()), background=(transfer_loop,))
+    async with port_out.port_outs(runtime) as (port_out_handlers, port_out_loops):
+        yield Wired({"requests": handlers.on_migration_requested, "registration": handlers.on_registration_event,
+                     "precheck": handlers.on_migration_ended, **port_out_handlers},
+                    create_api(changes, s.internal_token.get_secret_value()),
+                    background=(transfer_loop, *port_out_loops))
 
 
 SPEC = ServiceSpec(
@@ -54,6 +57,7 @@ SPEC = ServiceSpec(
                      "A number is ours (its WABA and partner), or its migration failed."),
         Subscription("precheck", topics.PRECHECK_RESULTS, (NumberIneligible, MigrationNotNeeded),
                      "A migration that stopped at the precheck: the number is not busy any more."),
+        *port_out.SUBSCRIPTIONS,
     ),
     wire=wire,
     migrations=Path(__file__).with_name("migrations"),

@@ -14,7 +14,7 @@ import asyncpg
 
 from deploy.local import kafkaio
 from services.gateway.webhooks import changes_of
-from services.partner_change.port_out.wiring import SPEC, PortOutServiceSettings
+from services.partner_change.main import SPEC, PartnerChangeSettings
 from shared.events import PortOutRequested
 from shared.service import running
 from tests.integration.billing_support import until
@@ -53,17 +53,18 @@ def scenario() -> dict[str, Any]:
 @contextlib.asynccontextmanager
 async def port_out_service(env: dict[str, str], clock: ShiftedClock, **settings: Any) -> AsyncIterator[None]:
     values = {k.removeprefix("NUMPORT_").lower(): v for k, v in env.items() if k.startswith("NUMPORT_")}
-    config = PortOutServiceSettings(**{**values, "port_out_check_seconds": 0.2, "port_out_tick_seconds": 0.05,
+    config = PartnerChangeSettings(**{**values, "port_out_check_seconds": 0.2, "port_out_tick_seconds": 0.05,
                                        "consumer_group_prefix": f"t{uuid.uuid4().hex[:8]}", **settings})
     async with running(SPEC, config, clock):
         yield
 
 
-def request(ids: tuple[str, str], waba: str, partner: str = "partner-a") -> PortOutRequested:
+def request(ids: tuple[str, str], waba: str, partner: str = "partner-a", known_id: bool = True) -> PortOutRequested:
     port_out_id = uuid.uuid4()
     return PortOutRequested.create(migration_id=port_out_id, correlation_id=port_out_id, phone_number=ids[1],
                                    producer="gateway", occurred_at=datetime.now(UTC), partner_id=partner,
-                                   requested_by=f"partner:{partner}", waba_id=waba, phone_number_id=ids[0])
+                                   requested_by=f"partner:{partner}", waba_id=waba,
+                                   phone_number_id=ids[0] if known_id else None)
 
 
 async def row_when(db: asyncpg.Connection, port_out_id: uuid.UUID, check: Callable[[dict], bool] = bool,

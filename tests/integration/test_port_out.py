@@ -32,7 +32,7 @@ DAY = timedelta(hours=24)
 async def test_owned_waba_customer_switches_off_then_the_number_leaves_and_billing_stops(
         service_env, world, sandbox_server, db, clean):
     world.load(scenario())
-    asked = request(OWNED_NUMBER, OWNED_WABA)
+    asked = request(OWNED_NUMBER, OWNED_WABA, known_id=False)  # read from the WABA
     number_id, e164 = OWNED_NUMBER
     async with port_out_service(service_env, ShiftedClock()), billing(clean.kafka_bootstrap, clean.database_url) \
             as group:

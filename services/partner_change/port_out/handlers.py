@@ -34,9 +34,10 @@ class PortOuts:
 
     async def on_requested(self, event: PortOutRequested, unit: Unit) -> None:
         owner, held_for = await self.graph.owners(event.waba_id)
-        state = await self.graph.number_state(event.waba_id, event.phone_number_id)
+        number_id = event.phone_number_id or await self.graph.number_id(event.waba_id, event.phone_number)
+        state = await self.graph.number_state(event.waba_id, number_id)
         now = self.clock.now()
-        row, events = transitions.start(event, domain.ownership(owner, held_for, self.our_business_id),
+        row, events = transitions.start(event, number_id, domain.ownership(owner, held_for, self.our_business_id),
                                         state.pin_enabled, now, self.limits)
         async with unit.transaction() as tx:
             if await repository.insert(tx.conn, row, now):

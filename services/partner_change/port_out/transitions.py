@@ -42,14 +42,14 @@ def _event(kind: type[ev.Event], p: PortOut, now: datetime, **fields: Any) -> An
                        occurred_at=now, **fields)
 
 
-def start(request: ev.PortOutRequested, ownership: str, pin_enabled: bool, now: datetime,
+def start(request: ev.PortOutRequested, number_id: str, ownership: str, pin_enabled: bool, now: datetime,
           limits: Limits) -> tuple[dict[str, Any], list[ev.Event]]:
     """The new row and what it announces; a number whose two-step verification is already off skips the wait."""
     plan = domain.plan(ownership, now, limits)
     ticket = domain.ticket(request.phone_number, request.waba_id, request.partner_id, now, plan.due_at) \
         if plan.due_at else None
     row = {"id": request.migration_id, "phone_number": request.phone_number, "waba_id": request.waba_id,
-           "phone_number_id": request.phone_number_id, "partner_id": request.partner_id,
+           "phone_number_id": number_id, "partner_id": request.partner_id,
            "requested_by": request.requested_by, "requested_at": now, "ownership": ownership, "path": plan.path,
            "state": AWAITING_TWO_STEP_OFF, "steps": list(plan.steps), "ticket": ticket, "due_at": plan.due_at,
            "next_reminder_at": plan.next_reminder_at, "next_check_at": now}

@@ -1,14 +1,10 @@
-"""Port-out's part of partner_change's composition root: settings, subscriptions, handlers and the watch loop.
-
-`SPEC` runs port-out alone (tests, or before partner_change's own root includes it).
-"""
+"""Port-out's part of partner_change's composition root: settings, subscriptions, handlers and the watch loop."""
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
 from datetime import timedelta
-from pathlib import Path
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -20,8 +16,8 @@ from shared import topics
 from shared.consumer import Subscription
 from shared.events import MetaWebhookChange, PortOutRequested, parse_webhook_change
 from shared.graph import GraphClient
-from shared.service import Runtime, ServiceSpec, Wired
-from shared.settings import GraphSettings, ServiceSettings
+from shared.service import Runtime
+from shared.settings import GraphSettings
 
 
 class PortOutSettings(BaseSettings):
@@ -33,10 +29,6 @@ class PortOutSettings(BaseSettings):
     port_out_tick_seconds: float = Field(default=1, gt=0, le=60, description="How often due port-outs are looked up.")
     port_out_cancels_subscription: bool = Field(default=False, description=(
         "true: we cancel the customer's subscription when the number leaves; false: we tell the customer to."))
-
-
-class PortOutServiceSettings(ServiceSettings, GraphSettings, PortOutSettings):
-    """Port-out run alone."""
 
 
 def limits(s: PortOutSettings) -> Limits:
@@ -70,18 +62,3 @@ async def port_outs(runtime: Runtime) -> AsyncIterator[tuple[dict, tuple]]:
     finally:
         await graph.aclose()
 
-
-@contextlib.asynccontextmanager
-async def wire(runtime: Runtime) -> AsyncIterator[Wired]:
-    async with port_outs(runtime) as (handlers, background):
-        yield Wired(handlers, background=background)
-
-
-SPEC = ServiceSpec(
-    name="partner_change",
-    description="Port-out: a number leaves us for another BSP; two-step verification off, departure, billing stop.",
-    subscriptions=SUBSCRIPTIONS,
-    wire=wire,
-    migrations=Path(__file__).parent.with_name("migrations"),
-    settings_model=PortOutServiceSettings,
-)
