@@ -16,7 +16,8 @@ SENT, DELIVERED, READ, PLAYED, FAILED = range(5)
 RANKS = {"sent": SENT, "delivered": DELIVERED, "read": READ, "played": PLAYED, "failed": FAILED}
 # Each kind of holder change names the rule for messages sent before it and at or after it.
 RULES = {"migration": ("sent_before_completion", "sent_after_completion"),
-         "departure": ("sent_before_departure", "sent_after_departure")}
+         "departure": ("sent_before_departure", "sent_after_departure"),
+         "partner_change": ("sent_before_partner_change", "sent_after_partner_change")}
 DEPARTED = "departed"  # the holder after a port-out: nobody we bill
 NO_MIGRATION = "no_migration"
 

@@ -9,10 +9,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from services.billing.domain import DEPARTED, HolderChange
-from shared.events import Event, PhoneDeparted, PhoneRegistered
+from shared.events import Event, PartnerChangeCompleted, PhoneDeparted, PhoneRegistered
 
 HOLDER_EVENTS: tuple[type[Event], ...] = (PhoneRegistered,)
 DEPARTURE_EVENTS: tuple[type[Event], ...] = (PhoneDeparted,)  # a port-out: from then on nobody of ours holds it
+PARTNER_CHANGE_EVENTS: tuple[type[Event], ...] = (PartnerChangeCompleted,)  # the WABA's numbers, one instant
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -26,6 +27,9 @@ def holder_change(event: Event) -> HolderChange:
     if isinstance(event, PhoneRegistered):
         return HolderChange(micros_of(event.completed_at), "migration", event.source_partner,
                             event.destination_partner, event.migration_id)
+    if isinstance(event, PartnerChangeCompleted):
+        return HolderChange(micros_of(event.transferred_at), "partner_change", event.old_partner, event.new_partner,
+                            event.migration_id)
     if isinstance(event, PhoneDeparted):
         return HolderChange(micros_of(event.departed_at), "departure", event.partner_id, DEPARTED, event.migration_id)
     raise TypeError(f"{type(event).__name__} does not change a number's holder")

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 from services.billing.handlers import Statuses, on_holder_events
-from services.billing.holders import DEPARTURE_EVENTS, HOLDER_EVENTS
+from services.billing.holders import DEPARTURE_EVENTS, HOLDER_EVENTS, PARTNER_CHANGE_EVENTS
 from services.billing.records import decode_statuses
 from shared import topics
 from shared.consumer import Subscription
@@ -26,7 +26,8 @@ async def wire(runtime: Runtime) -> AsyncIterator[Wired]:
     previous = gc.get_threshold()
     gc.set_threshold(*GC_THRESHOLDS)
     try:
-        yield Wired({"statuses": Statuses(), "holder_changes": on_holder_events, "departures": on_holder_events})
+        yield Wired({"statuses": Statuses(), "holder_changes": on_holder_events, "departures": on_holder_events,
+                     "partner_changes": on_holder_events})
     finally:
         gc.set_threshold(*previous)
 
@@ -43,6 +44,9 @@ SUBSCRIPTIONS = (
     Subscription("departures", topics.PORT_OUT_EVENTS, DEPARTURE_EVENTS,
                  "A number left us (PhoneDeparted): from its departure instant nobody of ours is billed for it.",
                  batch=True),
+    Subscription("partner_changes", topics.PARTNER_CHANGE_EVENTS, PARTNER_CHANGE_EVENTS,
+                 "A WABA changed integration partner (PartnerChangeCompleted, one record per number): messages sent "
+                 "from the transfer instant are billed to the new partner.", batch=True),
 )
 
 SPEC = ServiceSpec(
