@@ -57,8 +57,9 @@ def authorize(change: Change, party: Party, action: str) -> Role:
     if found is None:
         raise NotFound()
     if found not in ALLOWED[action]:
+        allowed = " or ".join(sorted(r.replace("_", " ") for r in ALLOWED[action]))
         raise Refused("not_allowed", f"The {found.replace('_', ' ')} may not {action.replace('_', ' ')} a partner "
-                                     f"change; only the {' or '.join(sorted(ALLOWED[action]))} may.")
+                                     f"change; only the {allowed} may.")
     return found
 
 
