@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import importlib
 import sys
 from pathlib import Path
@@ -112,31 +111,22 @@ def demo() -> None:
 def stack(scenario: str = typer.Option("demo", help="Sandbox scenario to load."),
           gateway_port: int = typer.Option(8080, help="Gateway port (another free one if taken)."),
           sandbox_port: int = typer.Option(8099, help="Sandbox port (another free one if taken).")) -> None:
-    """Run everything locally (Kafka, PostgreSQL, sandbox, services) until Ctrl-C, with a partner key to try it."""
-    import signal
-    import threading
-
+    """Run everything locally (Kafka, PostgreSQL, sandbox, services) until Ctrl-C or SIGTERM; prints the API URL,
+    a partner key, the database URL and the log folder."""
     from deploy.local import stack as local_stack
 
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    with local_stack.running(scenario, gateway_port, sandbox_port) as running:
-        typer.echo(f"numport is running. In another terminal:\n"
-                   f"  export NUMPORT_API_URL={running.api_url} NUMPORT_API_KEY={running.api_key}\n"
-                   f"  .venv/bin/numport migrate dry-run --phone '+55 11 98765-4321' --business-id 100000000000001 "
-                   f"--destination-waba-id 200000000000002 --source-waba-id 200000000000001\n"
-                   f"Sandbox (Graph + /_sandbox admin): {running.sandbox_url}. Ctrl-C stops everything.\n"
-                   f"Service logs (JSON lines): {running.log_folder}; `numport logs <migration id>` tells one story.")
-        with contextlib.suppress(KeyboardInterrupt):
-            stop.wait()
+    local_stack.serve(scenario, gateway_port, sandbox_port, typer.echo)
 
 
 def main() -> None:
+    from services.gateway import cli_batch, cli_watch  # noqa: F401 - add `migrate batch` and `migrate watch`
     from services.gateway.cli import migrate, partner
     from services.templates import cli as _templates_cli  # noqa: F401 - adds `migrate templates-retry`
 
     app.add_typer(migrate, name="migrate")
     app.add_typer(partner, name="partner")
     app.add_typer(importlib.import_module("services.billing.cli").billing, name="billing")
+    app.add_typer(importlib.import_module("services.partner_change.cli").partner_change, name="partner-change")
+    app.add_typer(importlib.import_module("services.gateway.customer_cli").customer, name="customer")
     app.command("logs")(importlib.import_module("deploy.local.logs").logs)
     app()

@@ -20,7 +20,7 @@ from deploy.local.processes import NUMPORT
 
 console = Console()
 CUSTOMER = ["--business-id", "100000000000001", "--destination-waba-id", "200000000000002",
-            "--source-waba-id", "200000000000001", "--source", "bsp_cloud_api"]
+            "--source-waba-id", "200000000000001", "--source", "bsp_cloud_api", "--admin-access"]
 READY, BLOCKED = "+55 11 98765-4321", "+55 21 99876-5432"
 
 

@@ -8,8 +8,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import secrets
+import signal
 import socket
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -86,8 +88,45 @@ def running(scenario: str | dict = "demo", gateway_port: int = 8080, sandbox_por
                 for process in stack.services.values():
                     process.wait_ready()
                 hooks.url = f"{stack.api_url}/webhooks/meta"  # the sandbox delivers Meta's webhooks to our gateway
-                stack.api_key = asyncio.run(create_partners_at(local.database_url, "local-partner"))[0]
+                stack.api_key = asyncio.run(create_partners_at(local.database_url, "local-partner", add_key=True))[0]
                 yield stack
             finally:
                 for process in stack.services.values():
                     process.terminate()
+
+
+def serve(scenario: str, gateway_port: int, sandbox_port: int, echo: Callable[[str], None]) -> None:
+    """`numport stack`: run until SIGINT or SIGTERM, whether started in a terminal or in the background.
+
+    A shell starts a background job with SIGINT ignored; the handlers are installed explicitly so that Ctrl-C
+    (or `kill -INT`) stops it anyway. A signal during start-up aborts it; everything started so far is stopped.
+    """
+    stop, up = threading.Event(), threading.Event()
+
+    def on_signal(number: int, _frame: object) -> None:
+        stop.set()
+        if not up.is_set():
+            raise KeyboardInterrupt  # unwinds `running`, which stops whatever already started
+
+    for number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(number, on_signal)
+    with contextlib.suppress(KeyboardInterrupt), running(scenario, gateway_port, sandbox_port) as stack:
+        up.set()
+        echo(ready_text(stack))
+        stop.wait()
+        echo("numport stack: stopping everything it started")
+    echo("numport stack: stopped")
+
+
+def ready_text(stack: LocalStack) -> str:
+    database = stack.infra.database_url
+    return (f"numport is running. In another terminal:\n"
+            f"  export NUMPORT_API_URL={stack.api_url} NUMPORT_API_KEY={stack.api_key}\n"
+            f"  .venv/bin/numport migrate dry-run --phone '+55 11 98765-4321' --business-id 100000000000001 "
+            f"--destination-waba-id 200000000000002 --source-waba-id 200000000000001 --admin-access\n"
+            f"Database: {database}\n"
+            f"  more partners: NUMPORT_DATABASE_URL='{database}' .venv/bin/numport partner create ID --name NAME\n"
+            f"Sandbox (Graph + /_sandbox admin): {stack.sandbox_url}\n"
+            f"Service logs (JSON lines, one file per service): {stack.log_folder}; "
+            f"`numport logs <migration id>` tells one story.\n"
+            f"Ctrl-C or SIGTERM stops everything.")

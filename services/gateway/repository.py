@@ -21,10 +21,13 @@ async def partner_of_key(pool: asyncpg.Pool, key_hash: bytes) -> str | None:
     return await pool.fetchval("SELECT partner_id FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL", key_hash)
 
 
-async def add_partner(conn: asyncpg.Connection, partner_id: str, name: str, key_hash: bytes, prefix: str) -> None:
-    await conn.execute("INSERT INTO partners (id, name) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING", partner_id, name)
+async def add_partner(conn: asyncpg.Connection, partner_id: str, name: str, key_hash: bytes, prefix: str) -> bool:
+    """Adds the key, and the partner unless it exists; True when the partner is new."""
+    new = await conn.fetchval("INSERT INTO partners (id, name) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING "
+                              "RETURNING true", partner_id, name)
     await conn.execute("INSERT INTO api_keys (key_hash, partner_id, prefix) VALUES ($1, $2, $3)",
                        key_hash, partner_id, prefix)
+    return bool(new)
 
 
 async def remembered(conn: asyncpg.Connection, partner_id: str, key: str) -> asyncpg.Record | None:
@@ -121,3 +124,9 @@ async def page(pool: asyncpg.Pool, partner_id: str, limit: int, cursor: tuple[da
         "ORDER BY created_at DESC, id DESC LIMIT $7",
         partner_id, state, waba_id, phone_number, cursor[0] if cursor else None, cursor[1] if cursor else None,
         limit)
+
+
+async def key_collected(pool: asyncpg.Pool, migration_id: uuid.UUID, at: datetime, next_action: str) -> None:
+    """The number's key was shown (it never is again): the status says so, keeping the first moment it was."""
+    await pool.execute("UPDATE migrations SET next_action = $2, detail = jsonb_build_object('api_key_collected_at', "
+                       "$3::text) || detail WHERE id = $1", migration_id, next_action, at.isoformat())

@@ -16,6 +16,7 @@ from services.gateway import repository
 from services.gateway.api import ERRORS, Partner, view
 from services.gateway.problems import ApiProblem
 from services.gateway.registration_client import RegistrationClient, RegistrationUnavailable
+from services.gateway.status import KEY_COLLECTED
 from shared import outbox
 from shared.events import EmbeddedSignupFinished
 
@@ -116,6 +117,9 @@ async def collect_api_key(migration_id: uuid.UUID, partner_id: Partner, request:
         raise ApiProblem(409, "not_completed", "The number's API key is issued when the migration completes; "
                                                "collect it then.")
     key = await _reach(registration(request).reveal_api_key(migration_id, partner_id))
+    deps = request.app.state.deps
+    # after a 410 too: the status may have missed the first collection (a crash right after the key was shown)
+    await repository.key_collected(deps.pool, migration_id, deps.clock.now(), KEY_COLLECTED)
     if key is None:
         raise HTTPException(410, "No key to show: it was collected already, and it is shown only once.")
     return ApiKey(api_key=key)

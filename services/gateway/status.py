@@ -34,6 +34,7 @@ AFTER = {
     "MigrationCompleted": Status("completed", "Collect the number's API key once: POST …/api-key."),
     "MigrationFailed": Status("failed", "Read the failure reason, fix it, then request the migration again."),
 }
+KEY_COLLECTED = "Nothing: the number's API key was collected (it is shown once, never again); the number is yours."
 SIGNUP = Status("awaiting_signup", "Have the customer finish Embedded Signup, then post its result to "
                                    "/v1/embedded-signup/events.")
 

@@ -10,7 +10,7 @@ from deploy.local.ports import free_port
 from deploy.local.processes import NUMPORT
 
 REQUEST_FLAGS = ["--business-id", "100000000000001", "--destination-waba-id", "200000000000002",
-                 "--source-waba-id", "200000000000001"]
+                 "--source-waba-id", "200000000000001", "--admin-access"]
 
 
 def numport(stack, *args: str, key: str | None = None, url: str | None = None) -> subprocess.CompletedProcess:
