@@ -15,11 +15,13 @@ from sandbox.state import Business, OboRequest, Waba, World
 from sandbox.webhooks import Webhooks
 
 
-def waba_node(w: Waba, owner: Business | None) -> dict[str, Any]:
+def waba_node(w: Waba, world: World) -> dict[str, Any]:
+    owner, customer = world.businesses.get(w.business_id), world.businesses.get(w.customer_business_id)
     node: dict[str, Any] = {k: v for k, v in vars(w).items() if k in fields.WABA.known}
     node["owner_business_info"] = {"id": w.business_id, "name": owner.name if owner else "Business"}
     if w.on_behalf_of_business_id:
-        node["on_behalf_of_business_info"] = {"id": w.on_behalf_of_business_id}
+        node["on_behalf_of_business_info"] = {"id": w.on_behalf_of_business_id,
+                                              "name": customer.name if customer else "Business"}
     node["message_template_namespace"] = str(uuid.uuid5(uuid.NAMESPACE_OID, w.id)).replace("-", "_")
     node["business_verification_status"] = (owner.verification_status if owner else "unknown").upper()
     node["subscribed_apps"] = subscriptions(w)  # an edge: Meta serves it as a connection, as at /subscribed_apps
@@ -48,7 +50,7 @@ def router(world: World, hooks: Webhooks) -> APIRouter:
         if node_id in world.numbers:
             return fields.select(number_node(world.numbers[node_id]), wanted, fields.NUMBER)
         if (waba := world.wabas.get(node_id)) is not None:
-            return fields.select(waba_node(waba, world.businesses.get(waba.business_id)), wanted, fields.WABA)
+            return fields.select(waba_node(waba, world), wanted, fields.WABA)
         if node_id in world.businesses:
             return fields.select(business_node(world.businesses[node_id]), wanted, fields.BUSINESS)
         if node_id in world.templates:

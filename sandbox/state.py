@@ -88,7 +88,8 @@ class Template:
     quality_score: str = "GREEN"
     quality_date: int = field(default_factory=lambda: int(datetime.now(UTC).timestamp()))  # when it was last rated
     parameter_format: str = "POSITIONAL"  # placeholders are {{1}}, {{2}}… (NAMED: {{first_name}})
-    components: list[dict[str, Any]] = field(default_factory=lambda: [{"type": "BODY", "text": "Hello {{1}}"}])
+    components: list[dict[str, Any]] = field(default_factory=lambda: [  # Meta keeps the example given at creation
+        {"type": "BODY", "text": "Hello {{1}}", "example": {"body_text": [["Ana"]]}}])
     copied_by: str | None = None  # on a copy: "migrate_message_templates", or "registration" (Meta's automatic copy)
     under_review: bool = False  # a copy whose category Meta has not re-checked yet (POST /_sandbox/templates/review)
 

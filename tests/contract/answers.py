@@ -87,18 +87,15 @@ def check(answer: Answer, operation_id: str) -> None:
         check_operation(operation_id, answer.status, body)
 
 
-class Recorder(httpx.AsyncBaseTransport):
-    """Wraps the sandbox's transport and keeps every Graph answer (admin calls and dropped connections aside)."""
+class AnswerLog:
+    """Graph answers as a client received them (admin calls aside), to be checked once the test is done."""
 
-    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
-        self.inner, self.answers = inner, []
+    def __init__(self) -> None:
+        self.answers: list[Answer] = []
 
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        response = await self.inner.handle_async_request(request)
+    def keep(self, request: httpx.Request, response: httpx.Response) -> None:
         if not request.url.path.startswith("/_sandbox"):
-            await response.aread()
             self.answers.append(Answer(request.method, request.url.path, response.status_code, response.json()))
-        return response
 
     def check_all(self, world: World) -> dict[str, int]:
         """Validate every answer kept; how many per operationId."""
@@ -108,3 +105,17 @@ class Recorder(httpx.AsyncBaseTransport):
             check(answer, operation_id)
             counts[operation_id] = counts.get(operation_id, 0) + 1
         return counts
+
+
+class Recorder(httpx.AsyncBaseTransport, AnswerLog):
+    """Wraps the in-process sandbox's transport and keeps every answer (a dropped connection has none)."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        AnswerLog.__init__(self)
+        self.inner = inner
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self.inner.handle_async_request(request)
+        await response.aread()
+        self.keep(request, response)
+        return response
