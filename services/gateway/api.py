@@ -193,4 +193,5 @@ def create_api(deps: GatewayDeps) -> FastAPI:
     api.include_router(templates)
     api.include_router(importlib.import_module("services.gateway.billing_api").router)
     api.include_router(importlib.import_module("services.gateway.partner_change_api").router)
+    api.include_router(importlib.import_module("services.gateway.port_out_api").router)
     return api

@@ -15,7 +15,7 @@ import asyncpg
 from deploy.local import kafkaio
 from services.gateway.webhooks import changes_of
 from services.partner_change.main import SPEC, PartnerChangeSettings
-from shared.events import PortOutRequested
+from shared.events import MigrationRequested, PhoneRegistered, PortOutRequested
 from shared.service import running
 from tests.integration.billing_support import until
 
@@ -95,3 +95,15 @@ async def port_out_events(bootstrap: str, port_out_id: uuid.UUID, count: int) ->
     records = await kafkaio.read(bootstrap, "numport.port-out.events", timeout=20,
                                  until=lambda rs: sum(str(port_out_id) in r.value.decode() for r in rs) >= count)
     return [e for r in records if (e := json.loads(r.value))["migration_id"] == str(port_out_id)]
+
+
+async def hold(bootstrap: str, ids: tuple[str, str], waba: str, partner: str = "partner-a") -> None:
+    """The number migrated to us for the customer by `partner`: partner change records it as held."""
+    migration = uuid.uuid4()
+    common = dict(migration_id=migration, correlation_id=migration, phone_number=ids[1], occurred_at=datetime.now(UTC))
+    await kafkaio.produce_event(bootstrap, MigrationRequested.create(
+        **common, producer="gateway", partner_id=partner, business_id=CUSTOMER, destination_waba_id=waba,
+        flow="programmatic", source="bsp_cloud_api", phone_number_as_typed=ids[1], admin_access_confirmed=True))
+    await kafkaio.produce_event(bootstrap, PhoneRegistered.create(
+        **common, producer="registration", phone_number_id=ids[0], destination_waba_id=waba,
+        completed_at=common["occurred_at"], source_partner="business:old", destination_partner=partner))

@@ -126,3 +126,14 @@ def subscription_after(limits: Limits) -> str:
 def meta_time(text: str | None) -> datetime | None:
     """Meta's `2025-11-24T10:00:00+0000`."""
     return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S%z").astimezone(UTC) if text else None
+
+
+def next_step(state: str, path: str | None, subscription: str | None) -> str:
+    """What the customer does next, for the API and the CLI."""
+    if state == AWAITING_TWO_STEP_OFF and path:
+        return " ".join(STEPS[OWNED if path == PATHS[OWNED] else SHARED])
+    if state == AWAITING_DEPARTURE:
+        return "Two-step verification is off: give the number to your new provider; we see it leave by ourselves."
+    if state == DEPARTED and subscription:
+        return AFTER_DEPARTURE[subscription]
+    return "numport is reading who owns the WABA and the number's two-step verification."

@@ -92,4 +92,6 @@ async def save(conn: asyncpg.Connection, port_out: transitions.PortOut, outcome:
                now: datetime) -> None:
     if outcome.changes:
         await repository.update(conn, port_out.id, outcome.changes, now)
+    if outcome.released:
+        await repository.release(conn, port_out.phone_number, port_out.waba_id)
     await outbox.append(conn, outcome.events)

@@ -61,3 +61,9 @@ async def due(pool: asyncpg.Pool, now: datetime, limit: int = 200) -> list[async
 
 async def one(pool: asyncpg.Pool, port_out_id: Any) -> asyncpg.Record | None:
     return await pool.fetchrow("SELECT * FROM port_outs WHERE id = $1", port_out_id)
+
+
+async def release(conn: asyncpg.Connection, phone_number: str, waba_id: str) -> None:
+    """The number left: partner change's holdings no longer count it as ours (same schema, same transaction)."""
+    await conn.execute("UPDATE holdings SET held = false WHERE phone_number = $1 AND waba_id = $2",
+                       phone_number, waba_id)

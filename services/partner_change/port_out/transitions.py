@@ -35,6 +35,7 @@ class PortOut:
 class Outcome:
     changes: dict[str, Any] = field(default_factory=dict)
     events: list[ev.Event] = field(default_factory=list)
+    released: bool = False  # the number is no longer ours: partner change stops counting it among the WABA's
 
 
 def _event(kind: type[ev.Event], p: PortOut, now: datetime, **fields: Any) -> Any:
@@ -82,7 +83,7 @@ def departed(p: PortOut, at: datetime, detected_by: str, now: datetime, limits: 
                "subscription": subscription}
     gone = _event(ev.PhoneDeparted, p, now, departed_at=at, waba_id=p.waba_id, partner_id=p.partner_id,
                   detected_by=detected_by, subscription=subscription)
-    return Outcome(changes, [*off.events, gone])
+    return Outcome(changes, [*off.events, gone], released=True)
 
 
 def clock(p: PortOut, now: datetime, limits: Limits) -> Outcome:
