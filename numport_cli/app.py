@@ -127,6 +127,7 @@ def main() -> None:
     app.add_typer(partner, name="partner")
     app.add_typer(importlib.import_module("services.billing.cli").billing, name="billing")
     app.add_typer(importlib.import_module("services.partner_change.cli").partner_change, name="partner-change")
+    app.add_typer(importlib.import_module("services.partner_change.port_out.cli").port_out, name="port-out")
     app.add_typer(importlib.import_module("services.gateway.customer_cli").customer, name="customer")
     app.command("logs")(importlib.import_module("deploy.local.logs").logs)
     app()

@@ -3,6 +3,12 @@ Idempotency-Key replays, a second port-out of the number is a 409, a malformed n
 
 from __future__ import annotations
 
+import asyncio
+import json
+import os
+import subprocess
+
+from deploy.local.processes import NUMPORT
 from services.gateway.callers import create_customer_at
 from tests.integration.billing_support import until
 from tests.integration.gateway_support import start_gateway
@@ -53,8 +59,18 @@ async def test_who_may_start_and_follow_a_port_out(service_env, world, db, clean
             assert steps["path"] == "customer_switches_off" and "WhatsApp Manager" in steps["next_step"]
             assert {p["id"] for p in (await b.get("/v1/port-outs")).json()["data"]} == set()
             assert len((await customer.get("/v1/port-outs")).json()["data"]) == 2
+            shown = await _cli(stack.url, customer_key, "status", first.json()["id"], "--json")
+            assert shown.returncode == 0 and json.loads(shown.stdout)["path"] == "operations_ticket"
+            refused = await _cli(stack.url, stack.key_b, "start", "--phone", OWNED_NUMBER[1])
+            assert refused.returncode == 1 and refused.stderr.count("\n") == 1 and "not_found" in refused.stderr
     finally:
         assert stack.gateway.terminate() == 0, stack.gateway.logs()[-3000:]
+
+
+async def _cli(url: str, key: str, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "NUMPORT_API_URL": url, "NUMPORT_API_KEY": key}
+    return await asyncio.to_thread(subprocess.run, [NUMPORT, "port-out", *args], env=env, capture_output=True,
+                                   text=True, timeout=60)
 
 
 async def _held(db, count: int) -> bool:
