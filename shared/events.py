@@ -309,15 +309,16 @@ class MigrationCompleted(Event):
 class MigrationPathChosen(Event):
     """Which way the number moves, and why: Meta's solution-migration intent (no code) or the 6-digit code path.
 
-    Emitted when the saga starts, when an accepted intent lets it go on, and when it falls back to the code path.
+    Emitted when the saga starts, when the intent is set and when it is accepted, and when the saga falls back.
     """
 
     type: Literal["MigrationPathChosen"] = Field("MigrationPathChosen", description="Event type name.")
     identity_fields: ClassVar[tuple[str, ...]] = ("path", "reason_code")
     path: Literal["solution_intent", "pin"] = Field(description="solution_intent: moved by an accepted intent, no "
                                                                 "ownership code; pin: the code (PIN) path.")
-    reason_code: str = Field(description="QUALIFIES, INTENT_ACCEPTED, a qualification code, INTENT_REJECTED, "
-                                         "INTENT_EXPIRED or INTENT_REFUSED.")
+    reason_code: str = Field(description="QUALIFIES or a qualification code (see NumberEligible), INTENT_SET, "
+                                         "INTENT_ACCEPTED, INTENT_REFUSED, INTENT_REJECTED, INTENT_EXPIRED or "
+                                         "INTENT_DESTINATION_MISMATCH.")
     message: str = Field(description="Why, in plain words.")
     migration_intent_id: str | None = Field(default=None, description="Meta's id of the intent, once set.")
 
