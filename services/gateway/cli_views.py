@@ -25,15 +25,15 @@ def show_report(report: dict[str, Any], every_check: bool = False) -> None:
                   + (f" — {report['message']}" if report.get("message") else "")
                   + (f" ({len(checks)} checks: {counts['pass']} pass, {counts['fail']} fail, "
                      f"{counts['not_applicable']} not applicable)" if checks else ""))
-    shown = checks if every_check else [c for c in checks if c["status"] == "fail"]
-    if not shown:
-        return
-    found = table("check", "result", "reason code", "who acts", "what is wrong", "remedy")
-    for check in shown:
-        colour = {"pass": "green", "fail": "red"}.get(check["status"], "dim")
-        found.add_row(check["check"], f"[{colour}]{check['status']}[/]", check.get("reason_code") or "",
-                      check.get("actor") or "", check.get("message") or "", check.get("remedy") or "")
-    console.print(found)
+    if every_check:
+        listed = table("check", "result", "reason code")
+        for check in checks:
+            colour = {"pass": "green", "fail": "red"}.get(check["status"], "dim")
+            listed.add_row(check["check"], f"[{colour}]{check['status']}[/]", check.get("reason_code") or "")
+        console.print(listed)
+    for check in (c for c in checks if c["status"] == "fail"):  # each blocker in full, wrapped at words
+        console.print(f"[red]✗ {check['reason_code']}[/] ({check['actor']} acts)", highlight=False)
+        console.print(f"  {check['message']}\n  → {check['remedy']}", markup=False, highlight=False)
 
 
 def show_migration(m: dict[str, Any]) -> None:

@@ -13,9 +13,10 @@ REQUEST_FLAGS = ["--business-id", "100000000000001", "--destination-waba-id", "2
                  "--source-waba-id", "200000000000001", "--admin-access"]
 
 
-def numport(stack, *args: str, key: str | None = None, url: str | None = None) -> subprocess.CompletedProcess:
+def numport(stack, *args: str, key: str | None = None, url: str | None = None,
+            columns: int = 160) -> subprocess.CompletedProcess:
     env = {**os.environ, "NUMPORT_API_URL": url or stack.url, "NUMPORT_API_KEY": key or stack.key_a,
-           "COLUMNS": "160"}
+           "COLUMNS": str(columns)}
     return subprocess.run([NUMPORT, "migrate", *args], env=env, capture_output=True, text=True, timeout=60)
 
 
