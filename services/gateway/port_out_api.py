@@ -21,7 +21,6 @@ from services.gateway import problems, repository
 from services.gateway.api import ERRORS, current_caller
 from services.gateway.callers import Caller
 from services.gateway.patterns import PHONE
-from services.partner_change.port_out.domain import next_step
 from shared import outbox
 from shared.events import PortOutRequested
 from shared.phone import InvalidPhoneNumber, to_e164
@@ -30,6 +29,13 @@ router = APIRouter(tags=["port-outs"])
 CallerDep = Annotated[Caller, Depends(current_caller)]
 State = Literal["requested", "awaiting_two_step_off", "awaiting_departure", "departed"]
 LEAVING = "This number is already leaving us: follow the port-out that is under way."
+NEXT = {  # what the customer does next; the steps themselves come from partner_change's decision
+    "requested": "numport is reading who owns the WABA and the number's two-step verification.",
+    "awaiting_departure": "Two-step verification is off: give the number to your new provider; we see it leave.",
+    "customer_told_to_cancel": "The number has left us; cancel your subscription with us so you are not charged "
+                               "again.",
+    "cancelled": "The number has left us; we cancelled your subscription for it, so you are not charged again.",
+}
 
 
 class PortOutRequest(BaseModel):
@@ -74,11 +80,12 @@ class PortOutPage(BaseModel):
 
 
 def view(row: dict[str, Any]) -> PortOutView:
-    state = row["state"] or "requested"
+    state, steps = row["state"] or "requested", _json(row["steps"])
+    following = " ".join(steps) if state == "awaiting_two_step_off" else NEXT[row["subscription"] or state]
     return PortOutView(
         id=row["id"], url=f"/v1/port-outs/{row['id']}", phone_number=row["phone_number"], waba_id=row["waba_id"],
-        state=state, path=row["path"], next_step=next_step(state, row["path"], row["subscription"]),
-        steps=_json(row["steps"]), ticket=_json(row["ticket"]), due_at=row["due_at"],
+        state=state, path=row["path"], next_step=following, steps=steps, ticket=_json(row["ticket"]),
+        due_at=row["due_at"],
         reminders=row["reminders"] or 0, escalated_at=row["escalated_at"], two_step_off_at=row["two_step_off_at"],
         ticket_closed_at=row["ticket_closed_at"], departed_at=row["departed_at"], subscription=row["subscription"],
         requested_by=row["requested_by"], requested_at=row["created_at"])

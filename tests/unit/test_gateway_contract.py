@@ -25,7 +25,8 @@ DOCUMENT = create_api(GatewayDeps(None, precheck=None, clock=SystemClock())).ope
 BODIES = [(path, method) for path, item in DOCUMENT["paths"].items() for method, op in item.items()
           if "requestBody" in op and path.startswith("/v1/")]
 
-IDS = {"migration_id": uuid.uuid4(), "change_id": uuid.uuid4(), "phone_number": "+15551234567"}  # path parameters
+IDS = {"migration_id": uuid.uuid4(), "change_id": uuid.uuid4(), "port_out_id": uuid.uuid4(),  # path parameters
+       "phone_number": "+15551234567"}
 
 
 class OnePartner:

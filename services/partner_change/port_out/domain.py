@@ -36,11 +36,6 @@ STEPS = {
         "Once it is off, give the number to your new provider.",
     ),
 }
-AFTER_DEPARTURE = {
-    "customer_told_to_cancel": "The number has left us; cancel your subscription with us so you are not charged "
-                               "again.",
-    "cancelled": "The number has left us; we cancelled your subscription for it, so you are not charged again.",
-}
 
 
 @dataclass(frozen=True)
@@ -127,13 +122,3 @@ def meta_time(text: str | None) -> datetime | None:
     """Meta's `2025-11-24T10:00:00+0000`."""
     return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S%z").astimezone(UTC) if text else None
 
-
-def next_step(state: str, path: str | None, subscription: str | None) -> str:
-    """What the customer does next, for the API and the CLI."""
-    if state == AWAITING_TWO_STEP_OFF and path:
-        return " ".join(STEPS[OWNED if path == PATHS[OWNED] else SHARED])
-    if state == AWAITING_DEPARTURE:
-        return "Two-step verification is off: give the number to your new provider; we see it leave by ourselves."
-    if state == DEPARTED and subscription:
-        return AFTER_DEPARTURE[subscription]
-    return "numport is reading who owns the WABA and the number's two-step verification."
