@@ -19,6 +19,20 @@ INTERNATIONAL = re.compile(PHONE)
 State = Literal[tuple(RANK)]  # type: ignore[valid-type]  # every state the read model can reach
 
 
+def international(value: str) -> str:
+    """The documented pattern, enforced here so that a refusal says what is wrong (too short, too long, an
+    unknown country code) rather than quoting the pattern."""
+    try:
+        to_e164(value)
+    except InvalidPhoneNumber as error:
+        raise PydanticCustomError("phone_number_format", str(error)) from None
+    if not INTERNATIONAL.fullmatch(value):
+        raise PydanticCustomError("phone_number_format", "Not a phone number in international format: '+' or "
+                                  "'00', the country code, then the number with as many digits as that country "
+                                  "uses.")
+    return value
+
+
 class MigrationRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -41,17 +55,7 @@ class MigrationRequest(BaseModel):
     @field_validator("phone_number")
     @classmethod
     def _international(cls, value: str) -> str:
-        """The documented pattern, enforced here so that a refusal says what is wrong (too short, too long, an
-        unknown country code) rather than quoting the pattern."""
-        try:
-            to_e164(value)
-        except InvalidPhoneNumber as error:
-            raise PydanticCustomError("phone_number_format", str(error)) from None
-        if not INTERNATIONAL.fullmatch(value):
-            raise PydanticCustomError("phone_number_format", "Not a phone number in international format: '+' or "
-                                      "'00', the country code, then the number with as many digits as that country "
-                                      "uses.")
-        return value
+        return international(value)
 
     @field_serializer("website")
     def _website_text(self, website: HttpUrl | None) -> str | None:

@@ -14,16 +14,16 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from pydantic_core import PydanticCustomError
 
 from services.gateway import port_out_store as store
 from services.gateway import problems, repository
 from services.gateway.api import ERRORS, current_caller
 from services.gateway.callers import Caller
+from services.gateway.models import international
 from services.gateway.patterns import PHONE
 from shared import outbox
 from shared.events import PortOutRequested
-from shared.phone import InvalidPhoneNumber, to_e164
+from shared.phone import to_e164
 
 router = APIRouter(tags=["port-outs"])
 CallerDep = Annotated[Caller, Depends(current_caller)]
@@ -46,10 +46,7 @@ class PortOutRequest(BaseModel):
     @field_validator("phone_number")
     @classmethod
     def _e164(cls, value: str) -> str:
-        try:
-            return to_e164(value)
-        except InvalidPhoneNumber as error:
-            raise PydanticCustomError("phone_number_format", str(error)) from None
+        return to_e164(international(value))
 
 
 class PortOutView(BaseModel):
