@@ -1,8 +1,10 @@
 """N migrations through the whole pipeline on real Kafka and PostgreSQL, against the sandbox at zero latency.
 
-OBO requests are accepted at once and each code is entered as soon as the sandbox "delivers" it. Prints
-migrations per second, end-to-end latency (request to completion, from the events' own timestamps), Kafka
-events and Graph calls per migration, and the peak resident memory of each service.
+OBO requests are accepted at once and each code is entered as soon as the sandbox "delivers" it. After a warm-up
+(every process and the broker have handled a few migrations), it prints per migration the CPU time of every
+process (each service, PostgreSQL's server processes, Kafka's JVM), PostgreSQL statements (pg_stat_statements)
+and commits, Kafka events and Graph calls; then the same counters per second over a quiet window. CPU and
+statement counts hold under other load on the machine; throughput and latencies are wall-clock and do not.
 
     .venv/bin/python -m benchmarks.migration_pipeline --n 1000
 """
@@ -11,14 +13,22 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import statistics
-import time
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 import asyncpg
-import httpx
 
-from deploy.local import stack
+from benchmarks import pipeline_run
+from benchmarks.meters import Meter
+from benchmarks.sandbox_process import SandboxProcess
+from deploy.local import infra, kafkaio, stack
+from deploy.local.ports import free_port
+from deploy.local.processes import ServiceProcess
+from services.gateway.partners import create_partners_at
+
+SETTINGS = {"NUMPORT_LOG_LEVEL": "WARNING", "NUMPORT_OBO_POLL_SECONDS": "0.2",
+            "NUMPORT_SCHEDULER_TICK_SECONDS": "0.05", "NUMPORT_DB_POOL_MAX": "20"}
 
 
 def world(n: int) -> dict[str, Any]:
@@ -46,49 +56,6 @@ def request(i: int) -> dict[str, Any]:
             "flow": "programmatic", "source": "bsp_cloud_api", "admin_access_confirmed": True}
 
 
-async def enter_codes(api: httpx.AsyncClient, local: stack.LocalStack, stop: asyncio.Event) -> None:
-    """The customers: whoever is asked for a code types the one their phone shows."""
-    while not stop.is_set():
-        page = (await api.get("/v1/migrations", params={"state": "awaiting_code", "limit": 200})).json()
-        typed = [(m["id"], local.world.codes.get(m["detail"].get("phone_number_id", ""))) for m in page["data"]]
-        await asyncio.gather(*(api.post(f"/v1/migrations/{mid}/verification-code", json={"code": sms.value})
-                               for mid, sms in typed if sms))
-        await asyncio.sleep(0.05)
-
-
-async def completed(pool: asyncpg.Pool) -> int:
-    return await pool.fetchval("SELECT count(*) FROM gateway.migrations WHERE state = 'completed'")
-
-
-async def measure(local: stack.LocalStack, n: int) -> dict[str, Any]:
-    pool = await asyncpg.create_pool(local.infra.database_url, min_size=1, max_size=2)
-    stop = asyncio.Event()
-    async with httpx.AsyncClient(base_url=local.api_url, timeout=120,
-                                 headers={"Authorization": f"Bearer {local.api_key}"}) as api:
-        typing = asyncio.create_task(enter_codes(api, local, stop))
-        started = time.monotonic()
-        for chunk in range(0, n, 500):
-            items = [request(i) for i in range(chunk, min(n, chunk + 500))]
-            await api.post("/v1/migrations:batch", json={"items": items})
-        while (done := await completed(pool)) < n:
-            failed = await pool.fetchval("SELECT count(*) FROM gateway.migrations WHERE state IN ('failed', "
-                                         "'ineligible', 'escalated')")
-            if failed:
-                raise RuntimeError(f"{failed} migrations did not complete; see the gateway read model")
-            await asyncio.sleep(0.25)
-        elapsed = time.monotonic() - started
-        stop.set()
-        await typing
-    latencies = [r["seconds"] for r in await pool.fetch(
-        "SELECT extract(epoch FROM max(occurred_at) FILTER (WHERE type = 'MigrationCompleted') "
-        "- min(occurred_at) FILTER (WHERE type = 'MigrationRequested')) AS seconds "
-        "FROM gateway.timeline GROUP BY migration_id")]
-    events = sum([await pool.fetchval(f"SELECT count(*) FROM {schema}.outbox")
-                  for schema in ("gateway", "precheck", "registration")])
-    await pool.close()
-    return {"done": done, "elapsed": elapsed, "latencies": sorted(float(x) for x in latencies), "events": events}
-
-
 def peak_rss_mib(pid: int) -> float:
     with open(f"/proc/{pid}/status") as status:
         for line in status:
@@ -97,25 +64,102 @@ def peak_rss_mib(pid: int) -> float:
     return float("nan")
 
 
+def count_statements(local: infra.Infra) -> None:
+    """Load pg_stat_statements into a local PostgreSQL (one restart); elsewhere statements are not counted."""
+    server = local.servers.get("postgres")
+    if server is None:
+        return
+
+    async def configure(then: str) -> None:
+        conn = await asyncpg.connect(local.database_url)
+        try:
+            await conn.execute(then)
+        finally:
+            await conn.close()
+
+    asyncio.run(configure("ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'"))
+    server.halt()
+    server.resume()
+    asyncio.run(configure("CREATE EXTENSION IF NOT EXISTS pg_stat_statements"))
+
+
+@contextlib.contextmanager
+def services_on(local: infra.Infra, sandbox_url: str, gateway_port: int) -> Iterator[dict[str, ServiceProcess]]:
+    env = stack.services_env(local.kafka_bootstrap, local.database_url, sandbox_url, **SETTINGS)
+    started: dict[str, ServiceProcess] = {}
+    try:
+        for name in stack.SERVICES:
+            if "registration" in started:
+                env["NUMPORT_REGISTRATION_URL"] = f"http://127.0.0.1:{started['registration'].port}"
+            port = gateway_port if name == "gateway" else None
+            started[name] = ServiceProcess(name, env, port).start()
+        for process in started.values():
+            process.wait_ready(60.0)
+        yield started
+    finally:
+        for process in started.values():
+            process.terminate()
+
+
+async def measure(local: infra.Infra, services: dict[str, ServiceProcess], sandbox: str, api_url: str,
+                  n: int, warmup: int, idle: float) -> dict[str, Any]:
+    api_key = (await create_partners_at(local.database_url, "bench-partner", add_key=True))[0]
+    pids = {name: p.process.pid for name, p in services.items() if p.process is not None}
+    if "kafka" in local.servers:
+        pids["kafka"] = local.servers["kafka"].process.pid
+    meter = await Meter.open(local.database_url, pids)
+    driver = pipeline_run.Driver(api_url, api_key, sandbox, meter, request)
+    try:
+        await driver.run(range(n, n + warmup))  # every process and the broker warm, then measure
+        figures = await driver.measured(range(n), idle)
+    finally:
+        await driver.close()
+        await meter.close()
+    figures["rss"] = {name: peak_rss_mib(pid) for name, pid in pids.items()}
+    return figures
+
+
+def table(n: int, f: dict[str, Any]) -> str:
+    run, quiet = f["run"], f["idle"]
+    cpu = sorted(k for k in run if k.startswith("cpu:"))
+    lines = [f"\n{f'per migration (n = {n})':<34}{'run':>12}{'idle /s':>12}"]
+    for key in cpu:
+        lines.append(f"{'CPU ms  ' + key[4:]:<34}{run[key] / n:>12.2f}{quiet[key] / quiet['seconds']:>12.2f}")
+    total = sum(run[k] for k in cpu)
+    lines.append(f"{'CPU ms  total':<34}{total / n:>12.2f}{sum(quiet[k] for k in cpu) / quiet['seconds']:>12.2f}")
+    for key in ("statements", "commits"):
+        value = run[key]
+        per_second = quiet[key] / quiet["seconds"] if quiet[key] is not None else float("nan")
+        lines.append(f"{'PostgreSQL ' + key:<34}{(value / n if value is not None else float('nan')):>12.1f}"
+                     f"{per_second:>12.1f}")
+    lines += [f"{'Kafka events':<34}{f['events'] / n:>12.1f}",
+              f"{'Graph calls':<34}{f['calls'] / n:>12.1f}",
+              f"{'idle window (s)':<34}{'':>12}{quiet['seconds']:>12.1f}",
+              "wall clock (depends on other load on the machine):",
+              f"  completed {f['done']} of {n} in {f['elapsed']:.1f} s · {f['done'] / f['elapsed']:.1f} migrations/s",
+              f"  request -> completed      {pipeline_run.quantiles(f['latencies'])}",
+              f"  request -> NumberEligible {pipeline_run.quantiles(f['eligible'])}",
+              "peak RSS  " + " · ".join(f"{k} {v:.0f} MiB" for k, v in f["rss"].items())]
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=1000, help="how many migrations (default 1000)")
-    n = parser.parse_args().n
-    print(f"setting up {n} customers in the sandbox and starting Kafka, PostgreSQL and the services…")
-    with stack.running(world(n), gateway_port=0, sandbox_port=0, NUMPORT_LOG_LEVEL="WARNING",
-                       NUMPORT_OBO_POLL_SECONDS="0.2", NUMPORT_SCHEDULER_TICK_SECONDS="0.05",
-                       NUMPORT_DB_POOL_MAX="20") as local:
-        figures = asyncio.run(measure(local, n))
-        rss = {name: peak_rss_mib(p.process.pid) for name, p in local.services.items()}
-        calls = len(local.world.calls)
-    lat = figures["latencies"]
-    p99 = lat[min(len(lat) - 1, int(len(lat) * 0.99))]
-    print(f"\nmigrations completed      {figures['done']} of {n} in {figures['elapsed']:.1f} s")
-    print(f"throughput                {figures['done'] / figures['elapsed']:.1f} migrations/s")
-    print(f"end-to-end latency        p50 {statistics.median(lat):.2f} s · p99 {p99:.2f} s · max {lat[-1]:.2f} s")
-    print(f"Kafka events / migration  {figures['events'] / n:.1f}")
-    print(f"Graph calls / migration   {calls / n:.1f}")
-    print("peak RSS                  " + " · ".join(f"{k} {v:.0f} MiB" for k, v in rss.items()))
+    parser.add_argument("--warmup", type=int, default=20, help="migrations before measuring (default 20)")
+    parser.add_argument("--idle", type=float, default=20.0, help="seconds of the quiet window (default 20)")
+    args = parser.parse_args()
+    print(f"starting Kafka, PostgreSQL, the sandbox ({args.n + args.warmup} customers) and the services…")
+    with infra.running() as local:
+        count_statements(local)
+        asyncio.run(kafkaio.reset(local.kafka_bootstrap))
+        gateway_port = free_port()
+        hooks = f"http://127.0.0.1:{gateway_port}/webhooks/meta"
+        with SandboxProcess(world(args.n + args.warmup), hooks, stack.APP_SECRET) as sandbox, \
+                services_on(local, sandbox.url, gateway_port) as services:
+            figures = asyncio.run(measure(local, services, sandbox.url, f"http://127.0.0.1:{gateway_port}",
+                                          args.n, args.warmup, args.idle))
+    print(table(args.n, figures))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,103 @@
+"""Drives migrations through the running pipeline as partners and customers would, and reads what it cost."""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import httpx
+
+from benchmarks.meters import Meter, delta
+
+FAILED = ("failed", "ineligible", "escalated")
+NUMBER_ID = 510000000000000  # customer i's number id in the benchmark's world
+
+
+def quantiles(values: list[float]) -> str:
+    if not values:
+        return "n/a"
+    values = sorted(values)
+    return f"p50 {statistics.median(values):.2f} s · p99 {values[min(len(values) - 1, int(len(values) * 0.99))]:.2f} s"
+
+
+class Driver:
+    def __init__(self, api_url: str, api_key: str, sandbox_url: str, meter: Meter,
+                 request: Callable[[int], dict[str, Any]]) -> None:
+        self.api = httpx.AsyncClient(base_url=api_url, timeout=120, headers={"Authorization": f"Bearer {api_key}"})
+        self.sandbox = httpx.AsyncClient(base_url=sandbox_url, timeout=60)
+        self.meter, self.request = meter, request
+
+    async def close(self) -> None:
+        await self.api.aclose()
+        await self.sandbox.aclose()
+
+    async def run(self, customers: Sequence[int]) -> list[str]:
+        """Request the migrations, enter codes as they arrive; returns the migration ids once all completed."""
+        ids: dict[str, str] = {}  # number id -> migration id
+        for start in range(0, len(customers), 500):
+            chunk = customers[start:start + 500]
+            answer = (await self.api.post("/v1/migrations:batch",
+                                          json={"items": [self.request(i) for i in chunk]})).json()
+            for i, row in zip(chunk, answer["items"], strict=True):
+                ids[str(NUMBER_ID + i)] = row["migration"]["id"]
+        entered: dict[str, str] = {}
+        while not await self._all_done(list(ids.values())):
+            await self._enter_codes(ids, entered)
+            await asyncio.sleep(0.1)
+        return list(ids.values())
+
+    async def _enter_codes(self, ids: dict[str, str], entered: dict[str, str]) -> None:
+        """The customers: whoever got a new code types it (again later, if their migration was not ready yet)."""
+        codes = (await self.sandbox.get("/_sandbox/bench/codes")).json()
+        new = {number: code for number, code in codes.items() if number in ids and entered.get(number) != code}
+        answers = await asyncio.gather(*(self.api.post(f"/v1/migrations/{ids[number]}/verification-code",
+                                                       json={"code": code}) for number, code in new.items()))
+        for (number, code), answer in zip(new.items(), answers, strict=True):
+            if answer.is_success:
+                entered[number] = code
+
+    async def _all_done(self, ids: list[str]) -> bool:
+        self.meter.own["statements"] += 1
+        self.meter.own["commits"] += 1
+        row = await self.meter.conn.fetchrow(
+            "SELECT count(*) FILTER (WHERE state = 'completed') AS done, "
+            "count(*) FILTER (WHERE state = ANY($2::text[])) AS failed "
+            "FROM gateway.migrations WHERE id = ANY($1::uuid[])", ids, list(FAILED))
+        if row["failed"]:
+            raise RuntimeError(f"{row['failed']} migrations did not complete; see the gateway read model")
+        return row["done"] == len(ids)
+
+    async def calls(self) -> int:
+        return int((await self.sandbox.get("/_sandbox/bench/calls")).json()["calls"])
+
+    async def measured(self, customers: Sequence[int], idle: float) -> dict[str, Any]:
+        await asyncio.sleep(2.0)  # the warm-up's tail (relays, statistics) settles first
+        since = await self.meter.conn.fetchval("SELECT now()")
+        calls, before, started = await self.calls(), await self.meter.snapshot(time.monotonic()), time.monotonic()
+        ids = await self.run(customers)
+        elapsed = time.monotonic() - started
+        calls = await self.calls() - calls
+        await asyncio.sleep(3.0)  # backends report their commits to the statistics within a few seconds
+        after = await self.meter.snapshot(time.monotonic())
+        await asyncio.sleep(idle)
+        quiet = await self.meter.snapshot(time.monotonic())
+        return {"run": delta(before, after), "idle": delta(after, quiet), "done": len(ids), "elapsed": elapsed,
+                "calls": calls, **await self._read_model(ids, since)}
+
+    async def _read_model(self, ids: list[str], since: Any) -> dict[str, Any]:
+        conn = self.meter.conn
+        spans = await conn.fetch(
+            "SELECT extract(epoch FROM max(occurred_at) FILTER (WHERE type = 'MigrationCompleted') "
+            "  - min(occurred_at) FILTER (WHERE type = 'MigrationRequested')) AS done, "
+            "extract(epoch FROM min(occurred_at) FILTER (WHERE type = 'NumberEligible') "
+            "  - min(occurred_at) FILTER (WHERE type = 'MigrationRequested')) AS eligible "
+            "FROM gateway.timeline WHERE migration_id = ANY($1::uuid[]) GROUP BY migration_id", ids)
+        schemas = [r["table_schema"] for r in await conn.fetch(
+            "SELECT table_schema FROM information_schema.tables WHERE table_name = 'outbox'")]
+        events = sum([await conn.fetchval(f"SELECT count(*) FROM {s}.outbox WHERE created_at >= $1", since)
+                      for s in schemas])
+        return {"latencies": [float(r["done"]) for r in spans if r["done"] is not None],
+                "eligible": [float(r["eligible"]) for r in spans if r["eligible"] is not None], "events": events}
