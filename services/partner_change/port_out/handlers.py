@@ -5,7 +5,6 @@ Graph is read outside the transaction; the row's change and its events (outbox) 
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import datetime
@@ -14,7 +13,7 @@ import asyncpg
 
 from services.partner_change.port_out import domain, repository, transitions
 from services.partner_change.port_out.meta_api import PortOutGraph
-from shared import outbox
+from shared import loops, outbox
 from shared.clock import Clock
 from shared.consumer import Unit
 from shared.events import MetaWebhookChange, PortOutRequested
@@ -70,12 +69,7 @@ class PortOuts:
                 log.warning("port-out check failed", extra={"port_out_id": str(row["id"]), "error": repr(error)})
 
     async def run(self, every: float) -> None:
-        while True:
-            try:
-                await self.tick()
-            except Exception as error:  # PostgreSQL away: nothing is lost, the next tick tries again
-                log.warning("port-out tick failed", extra={"error": repr(error)})
-            await asyncio.sleep(every)
+        await loops.every(every, self.tick, log, "port-out tick failed")
 
 
 def number_of(change: MetaWebhookChange) -> str | None:
