@@ -17,8 +17,8 @@ NODE_ID = re.compile(r"^[0-9]+$")
 
 
 def graph_error(status: int, code: int, message: str, *, transient: bool = False, subcode: int | None = None,
-                headers: dict[str, str] | None = None) -> JSONResponse:
-    error: dict[str, Any] = {"message": f"(#{code}) {message}", "type": KINDS.get(status, "OAuthException"),
+                headers: dict[str, str] | None = None, kind: str | None = None) -> JSONResponse:
+    error: dict[str, Any] = {"message": f"(#{code}) {message}", "type": kind or KINDS.get(status, "OAuthException"),
                              "code": code, "fbtrace_id": "AsandboxTrace", "is_transient": transient,
                              "error_data": {"messaging_product": "whatsapp", "details": message}}
     if subcode:
@@ -34,7 +34,7 @@ def refused(refusal: Refusal) -> JSONResponse:
 def not_found(node_id: str) -> JSONResponse:
     """Meta's answer for an id it cannot load (absent, hidden from the token, or without that edge): 400, 100/33."""
     return graph_error(400, 100, f"Object {node_id} does not exist, is not visible to this token, or does not serve "
-                       "this request.", subcode=33)
+                       "this request.", subcode=33, kind="GraphMethodException")
 
 
 def unknown_fields(_: Request, error: Exception) -> JSONResponse:
