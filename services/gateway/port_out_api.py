@@ -92,8 +92,12 @@ def _json(text: str | None) -> Any:
     return json.loads(text) if text else None
 
 
+FOLLOW = {"responses": {"202": {"links": {"getPortOut": {  # schemathesis and clients go on from the answer's id
+    "operationId": "getPortOut", "parameters": {"path.port_out_id": "$response.body#/id"}}}}}}
+
+
 @router.post("/v1/port-outs", status_code=202, response_model=PortOutView, responses=ERRORS,
-             operation_id="startPortOut")
+             operation_id="startPortOut", openapi_extra=FOLLOW)
 async def start_port_out(request: Request, body: PortOutRequest, caller: CallerDep,
                          idempotency_key: Annotated[str | None, Header(max_length=200)] = None) -> PortOutView:
     """Take a number away from us: the answer says who switches two-step verification off and how."""
