@@ -27,6 +27,10 @@ EDGES = {
     ("POST", "migrate_message_templates"): "migrateMessageTemplates",
     ("POST", "whatsapp_credit_sharing_and_attach"): "shareCreditLine",
     ("POST", "in_progress_onbehalf_request"): "sendOnBehalfRequest",
+    ("POST", "set_solution_migration_intent"): "setSolutionMigrationIntent",
+    ("GET", "solutions"): "listWabaSolutions",
+    ("POST", "accept"): "acceptWhatsAppBusinessSolution",
+    ("POST", "reject"): "rejectSolutionRequest",
 }
 ERROR = {"$ref": f"{URI}#/components/schemas/GraphAPIError"}
 _ITEM = {"type": "object", "required": ["id"], "properties": {"id": {"type": "string"}}}
@@ -69,7 +73,8 @@ def operation_of(answer: Answer, world: World) -> str:
     kinds = [(world.numbers, "getPhoneNumberById"), (world.wabas, "getWhatsAppBusinessAccountDetails"),
              (world.businesses, "getBusinessPortfolioSpecificFields"),
              (world.templates, "getTemplateByIdDefaultFields"),
-             (world.obo_requests, "readOnBehalfRequest"), (world.allocations, "readCreditAllocation")]
+             (world.obo_requests, "readOnBehalfRequest"), (world.allocations, "readCreditAllocation"),
+             (world.intents, "getMigrationIntentDetails"), (world.solutions, "getSolutionDetails")]
     return next((op for held, op in kinds if node in held), "unknownNode")
 
 
