@@ -10,7 +10,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from starlette.types import ASGIApp
 
-from sandbox import admin, graph_numbers, graph_solutions, graph_templates, graph_wabas
+from sandbox import admin, departures, graph_numbers, graph_solutions, graph_templates, graph_wabas
 from sandbox.faults import Faults
 from sandbox.fields import UnknownFields
 from sandbox.http import graph_error, unknown_fields
@@ -59,6 +59,7 @@ def create_app(world: World | None = None, hooks: Webhooks | None = None, faults
         return response
 
     app.include_router(admin.router(world, hooks, faults))
+    app.include_router(departures.router(world, hooks))
     app.include_router(graph_numbers.router(world, hooks))
     app.include_router(graph_wabas.router(world, hooks))
     app.include_router(graph_templates.router(world, hooks))

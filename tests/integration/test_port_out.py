@@ -4,12 +4,11 @@ closes it; the departure ends billing at its instant."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import httpx
 
 from deploy.local import kafkaio
-from sandbox.migration import complete_migration
 from tests.integration.billing_support import billing, drained, ledger, produce, status
 from tests.integration.port_out_support import (
     NEW_WABA,
@@ -41,12 +40,12 @@ async def test_owned_waba_customer_switches_off_then_the_number_leaves_and_billi
         assert (row["ownership"], row["path"], row["ticket"], row["due_at"]) == (
             "owned", "customer_switches_off", None, None)
         async with httpx.AsyncClient(base_url=sandbox_server.url) as admin:  # the admin, in WhatsApp Manager
+            refused = await admin.post(f"/_sandbox/numbers/{number_id}/leave", json={"waba_id": NEW_WABA})
+            assert refused.status_code == 409  # Meta moves no number whose two-step verification is on
             assert (await admin.post(f"/_sandbox/numbers/{number_id}/two-step/disable")).status_code == 200
-        await row_when(db, asked.migration_id, state="awaiting_departure", ticket_closed_at=None)
-        left = datetime.now(UTC).replace(microsecond=0)
-        moving = world.numbers[number_id]
-        moving.migrating_to, moving.last_onboarded_time = NEW_WABA, left.strftime("%Y-%m-%dT%H:%M:%S+0000")
-        complete_migration(world, moving)  # the new BSP registered it on its WABA
+            await row_when(db, asked.migration_id, state="awaiting_departure", ticket_closed_at=None)
+            taken = await admin.post(f"/_sandbox/numbers/{number_id}/leave", json={"waba_id": NEW_WABA})
+        left = datetime.strptime(taken.json()["last_onboarded_time"], "%Y-%m-%dT%H:%M:%S%z")  # the new BSP's
         row = await row_when(db, asked.migration_id, state="departed")
         assert (row["departed_at"], row["detected_by"], row["subscription"]) == (
             left, "read", "customer_told_to_cancel")
