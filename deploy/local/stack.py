@@ -24,8 +24,8 @@ from sandbox.webhooks import Webhooks
 from services.gateway.partners import create_partners_at
 from shared.secrets import new_encryption_key
 
-# registration first: the gateway needs its address
-SERVICES = ("precheck", "registration", "templates", "billing", "gateway")
+# registration and partner_change before the gateway: it needs their addresses
+SERVICES = ("precheck", "registration", "templates", "billing", "partner_change", "gateway")
 APP_SECRET = "local-stack-app-secret"
 VERIFY_TOKEN = "local-stack-verify-token"
 BSP_BUSINESS_ID, APP_ID = "100000000000009", "400000000000001"  # "us" in the sandbox scenarios
@@ -50,6 +50,8 @@ class LocalStack:
         env = dict(self.env)
         if "registration" in self.services:
             env["NUMPORT_REGISTRATION_URL"] = f"http://127.0.0.1:{self.services['registration'].port}"
+        if "partner_change" in self.services:
+            env["NUMPORT_PARTNER_CHANGE_URL"] = f"http://127.0.0.1:{self.services['partner_change'].port}"
         return env
 
 
