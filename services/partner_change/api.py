@@ -37,8 +37,23 @@ def _error(status: int, code: str, message: str, field: str | None = None) -> JS
     return JSONResponse({"error": {"code": code, "message": message, "field": field}}, status_code=status)
 
 
+async def caller(request: Request, x_numport_internal_token: Annotated[str, Header()] = "",
+                 x_numport_party: Annotated[str, Header()] = "") -> Party:
+    """Only the gateway calls (shared token), and it names the caller it authenticated."""
+    if not hmac.compare_digest(x_numport_internal_token.encode(), request.app.state.token.encode()):
+        raise HTTPException(401, "internal token missing or wrong")
+    try:
+        return Party.parse(x_numport_party)
+    except ValueError:
+        raise HTTPException(400, "the caller is not named") from None
+
+
+Caller = Annotated[Party, Depends(caller)]
+
+
 def create_api(changes: PartnerChanges, token: str) -> FastAPI:
     api = FastAPI(title="numport partner change (internal)", docs_url=None, redoc_url=None, openapi_url=None)
+    api.state.token = token
 
     @api.exception_handler(Refused)
     async def refused(request: Request, error: Exception) -> JSONResponse:
@@ -49,17 +64,6 @@ def create_api(changes: PartnerChanges, token: str) -> FastAPI:
     @api.exception_handler(NotFound)
     async def not_found(request: Request, error: Exception) -> JSONResponse:
         return _error(404, "not_found", "No such partner change, WABA or number among yours.")
-
-    async def caller(x_numport_internal_token: Annotated[str, Header()] = "",
-                     x_numport_party: Annotated[str, Header()] = "") -> Party:
-        if not hmac.compare_digest(x_numport_internal_token.encode(), token.encode()):
-            raise HTTPException(401, "internal token missing or wrong")
-        try:
-            return Party.parse(x_numport_party)
-        except ValueError:
-            raise HTTPException(400, "the caller is not named") from None
-
-    Caller = Annotated[Party, Depends(caller)]
 
     @api.post("/internal/partner-changes")
     async def start(body: Start, party: Caller,
