@@ -16,7 +16,7 @@ from fastapi import APIRouter, HTTPException, Request
 from sandbox.faults import Faults
 from sandbox.message_statuses import Mix
 from sandbox.operations import NAMES
-from sandbox.state import Limits, Waba, World, read_scenario
+from sandbox.state import Limits, Waba, World, expand, read_scenario
 from sandbox.webhooks import Webhooks
 
 PREFIX = "/_sandbox"
@@ -35,7 +35,7 @@ def router(world: World, hooks: Webhooks, faults: Faults) -> APIRouter:
     async def load_scenario(request: Request) -> Any:
         body = yaml.safe_load(await request.body() or b"{}") or {}
         try:
-            world.load(read_scenario(body["name"]) if set(body) == {"name"} else body)
+            world.load(read_scenario(body["name"]) if set(body) == {"name"} else expand(body))
         except (FileNotFoundError, TypeError, ValueError) as error:
             raise HTTPException(422, f"scenario not loaded: {error}") from None
         return {"loaded": True, "numbers": len(world.numbers), "templates": len(world.templates)}

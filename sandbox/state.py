@@ -219,8 +219,14 @@ def read_scenario(name_or_path: str) -> dict[str, Any]:
         path = SCENARIOS / f"{name_or_path}.yaml"
     if not path.exists():
         raise FileNotFoundError(f"no scenario named {name_or_path!r} (looked in {SCENARIOS})")
-    doc = yaml.safe_load(path.read_text()) or {}
+    return expand(yaml.safe_load(path.read_text()) or {})
+
+
+def expand(doc: dict[str, Any]) -> dict[str, Any]:
+    """A scenario document with its `base:` read and its `patch:` and `remove:` applied (files and the admin API)."""
     if "base" not in doc:
+        if {"patch", "remove"} & set(doc):
+            raise ValueError("`patch:` and `remove:` change a `base:` scenario, and this one names none")
         return doc
     merged = read_scenario(doc["base"])
     patch, removed = doc.get("patch", {}), set(doc.get("remove", []))
