@@ -15,7 +15,7 @@ import time
 import httpx
 from rich.console import Console
 
-from deploy.local import stack
+from deploy.local import demo_port_out, stack
 from deploy.local.processes import NUMPORT
 
 console = Console()
@@ -88,9 +88,10 @@ def main() -> int:
         number = local.world.numbers[number_id]
         console.print(f"The number now sits in WABA {number.waba_id} on {number.platform_type}, display name "
                       f"'{number.verified_name}', quality {number.quality_rating}, tier {number.messaging_limit_tier}.")
+        left = demo_port_out.run(local, console, step, READY, number_id)
     console.print(f"Everything the demo started is stopped. Graph writes: {writes}. "
                   f"Total {time.monotonic() - started:.1f}s")
-    return 0 if current["state"] == "completed" else 1
+    return 0 if current["state"] == "completed" and left else 1
 
 
 def on_timeline(local: stack.LocalStack, migration_id: str, kind: str, timeout: float = 30) -> dict:
