@@ -9,7 +9,9 @@ import subprocess
 
 from deploy.local.processes import NUMPORT
 from sandbox.state import read_scenario
+from services.gateway.status import KEY_COLLECTED
 from tests.integration.gateway_support import create_partner_with_cli
+from tests.integration.saga_support import migrate_fully, start
 from tests.integration.test_cli import REQUEST_FLAGS, numport
 
 NUMBER = "+55 11 98765-4321"
@@ -89,3 +91,24 @@ def test_partner_create_refuses_an_existing_id_unless_adding_a_key(gateway_stack
     assert added.returncode == 0 and added.stdout.startswith("np_partner-a_")
     assert numport(gateway_stack, "list", key=added.stdout.strip()).returncode == 0
     assert create_partner_with_cli(service_env, "partner-new").startswith("np_partner-new_")
+
+
+async def test_watch_follows_a_migration_to_its_end_and_status_shows_the_key_collected(services, eligible_world):
+    env = {**os.environ, "NUMPORT_API_URL": services.url, "NUMPORT_API_KEY": services.key}
+    async with services.client() as api:
+        migration_id = await start(api)
+        with subprocess.Popen([NUMPORT, "migrate", "watch", migration_id, "--json", "--every", "0.2",
+                               "--timeout", "90"], env=env, stdout=subprocess.PIPE, text=True) as watching:
+            first = watching.stdout.readline()  # the saga waits at awaiting_obo for the customer at the latest
+            await migrate_fully(api, eligible_world, migration_id)
+            followed = first + watching.communicate(timeout=60)[0]
+        states = [json.loads(line)["state"] for line in followed.splitlines()]
+        assert watching.returncode == 0 and states[-1] == "completed", followed
+        assert states[0] in ("requested", "eligible", "queued", "awaiting_obo") and len(states) >= 3, followed
+        assert len(states) == len(set(states))  # a line per change, not per look
+
+        key = numport(services, "api-key", migration_id, key=services.key)
+        assert key.returncode == 0 and "wa_" in key.stdout
+        status = numport(services, "status", migration_id, key=services.key)
+        assert "API key: collected at" in status.stdout and KEY_COLLECTED in " ".join(status.stdout.split())
+        assert (await api.get(f"/v1/migrations/{migration_id}")).json()["next_action"] == KEY_COLLECTED
