@@ -7,6 +7,7 @@ from __future__ import annotations
 import itertools
 import json
 import uuid
+from datetime import datetime
 
 import asyncpg
 import pytest
@@ -16,6 +17,8 @@ from deploy.local.stack import services_env
 from shared import topics
 from tests.conftest import SERVICE_SCHEMAS
 from tests.integration import partner_change_support as pc
+from tests.integration.billing_support import billing, ledger, status
+from tests.integration.billing_support import produce as bill_produce
 from tests.integration.partner_change_support import held, produce, request, submitted, until
 
 wabas = itertools.count(1)
@@ -155,3 +158,42 @@ async def test_who_may_call_what(stack):
     async with stack.client("stranger") as stranger:
         assert (await request(stranger, waba, "partner-b")).status_code == 404  # not its WABA
         assert (await stranger.get(f"/v1/numbers/{numbers[0]}")).status_code == 404
+
+
+async def test_killed_between_approval_and_transfer_every_number_moves_once_at_the_approved_instant(stack, infra):
+    waba, numbers = await pc.waba_of_three(stack, next(wabas))
+    stack.service.terminate()
+    stack.service.start(NUMPORT_FAILPOINTS="partner_change.before_transfer")
+    stack.service.wait_ready()
+    async with billing(infra.kafka_bootstrap, infra.database_url), stack.client("customer") as customer:
+        change = (await request(customer, waba, "partner-b")).json()
+        await customer.post(f"{change['url']}:review", json={"phone_numbers": list(numbers)})
+        await customer.post(f"{change['url']}:accept-terms")  # approved (auto), committed; then the loop dies
+        assert stack.service.wait_exit() == -9
+        stack.service.start()
+        stack.service.wait_ready()
+        await until(lambda: _in_state(customer, change["url"], "completed"), what="the transfer after the restart")
+        found = await events_of(stack, change["id"], 5)
+        [approved] = [e for e in found if e["type"] == "PartnerChangeApproved"]
+        moved = [e for e in found if e["type"] == "PartnerChangeCompleted"]
+        assert sorted(e["phone_number"] for e in moved) == list(numbers)  # each once, none twice on the wire
+        assert {e["transferred_at"] for e in moved} == {approved["transfer_at"]}
+        at = datetime.fromisoformat(approved["transfer_at"]).timestamp()
+        await bill_produce(infra.kafka_bootstrap, [status(numbers[0], "m.before", "sent", at - 0.001),
+                                                   status(numbers[0], "m.at", "sent", at)])
+        conn = await asyncpg.connect(infra.database_url)
+        try:
+            billed = await until(lambda: _both_billed(conn, numbers[0]), what="billing both messages")
+            timeline = await conn.fetch("SELECT phone_number, changed_at FROM billing.holder_timeline "
+                                        "WHERE kind = 'partner_change' AND phone_number = ANY($1) ORDER BY 1",
+                                        list(numbers))
+        finally:
+            await conn.close()
+    assert billed == {"m.before": ("partner-a", "sent_after_completion"),  # its migration's rule: the change before
+                      "m.at": ("partner-b", "sent_after_partner_change")}
+    assert [(r[0], r[1].timestamp()) for r in timeline] == [(n, at) for n in numbers]
+
+
+async def _both_billed(conn: asyncpg.Connection, number: str) -> dict | None:
+    found = {k: v[:2] for k, v in (await ledger(conn, number)).items()}
+    return found if found.get("m.at", ("",))[0] == "partner-b" and len(found) == 2 else None
