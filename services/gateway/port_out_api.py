@@ -82,8 +82,8 @@ def view(row: dict[str, Any]) -> PortOutView:
     return PortOutView(
         id=row["id"], url=f"/v1/port-outs/{row['id']}", phone_number=row["phone_number"], waba_id=row["waba_id"],
         state=state, path=row["path"], next_step=following, steps=steps, ticket=_json(row["ticket"]),
-        due_at=row["due_at"],
-        reminders=row["reminders"] or 0, escalated_at=row["escalated_at"], two_step_off_at=row["two_step_off_at"],
+        due_at=row["due_at"], reminders=row["reminders"] or 0, escalated_at=row["escalated_at"],
+        two_step_off_at=row["two_step_off_at"],
         ticket_closed_at=row["ticket_closed_at"], departed_at=row["departed_at"], subscription=row["subscription"],
         requested_by=row["requested_by"], requested_at=row["created_at"])
 
@@ -101,14 +101,15 @@ FOLLOW = {"responses": {"202": {"links": {"getPortOut": {  # schemathesis and cl
 async def start_port_out(request: Request, body: PortOutRequest, caller: CallerDep,
                          idempotency_key: Annotated[str | None, Header(max_length=200)] = None) -> PortOutView:
     """Take a number away from us: the answer says who switches two-step verification off and how."""
-    deps = request.app.state.deps
-    fingerprint = hashlib.sha256(body.phone_number.encode()).digest()
+    deps, port_out_id = request.app.state.deps, uuid.uuid4()
+    fingerprint, keyspace = hashlib.sha256(body.phone_number.encode()).digest(), f"port-out:{caller.header}"
     async with deps.pool.acquire() as conn, conn.transaction():
-        port_out_id = await _replay(conn, caller, idempotency_key, fingerprint)
-        if port_out_id is None:
-            port_out_id = await _start(conn, caller, body.phone_number, deps.clock.now())
-            if idempotency_key:
-                await repository.remember(conn, _keyspace(caller), idempotency_key, fingerprint, port_out_id)
+        # the key first: a concurrent request with the same key waits here for this one, then replays its answer
+        if idempotency_key and not await repository.remember(conn, keyspace, idempotency_key, fingerprint,
+                                                             port_out_id):
+            port_out_id = _replayed(await repository.remembered(conn, keyspace, idempotency_key), fingerprint)
+        else:
+            await _start(conn, caller, body.phone_number, deps.clock.now(), port_out_id)
     return await _load(request, caller, port_out_id)
 
 
@@ -124,31 +125,24 @@ async def list_port_outs(request: Request, caller: CallerDep,
     return PortOutPage(data=[view(r) for r in await store.listing(request.app.state.deps.pool, caller, limit)])
 
 
-def _keyspace(caller: Caller) -> str:
-    return f"port-out:{caller.header}"  # apart from the same caller's migration keys
-
-
-async def _replay(conn: Any, caller: Caller, key: str | None, fingerprint: bytes) -> uuid.UUID | None:
-    earlier = await repository.remembered(conn, _keyspace(caller), key) if key else None
-    if earlier is not None and earlier["request_hash"] != fingerprint:
+def _replayed(earlier: Any, fingerprint: bytes) -> uuid.UUID:
+    if earlier["request_hash"] != fingerprint:
         raise problems.ApiProblem(409, "conflict", "This Idempotency-Key was used with a different request body.",
                                   field="header.idempotency-key")
-    return earlier["migration_id"] if earlier else None
+    return earlier["migration_id"]
 
 
-async def _start(conn: Any, caller: Caller, e164: str, now: datetime) -> uuid.UUID:
+async def _start(conn: Any, caller: Caller, e164: str, now: datetime, port_out_id: uuid.UUID) -> None:
     held = await store.holding(conn, caller, e164)
     if held is None:  # the same answer whether the number is someone else's or nobody's
         raise problems.ApiProblem(404, "not_found", f"No number {e164} among yours.", field="phone_number")
     if await store.open_request(conn, e164) is not None:
         raise problems.ApiProblem(409, "port_out_in_progress", LEAVING, field="phone_number")
-    port_out_id = uuid.uuid4()
     event = PortOutRequested.create(
         migration_id=port_out_id, correlation_id=port_out_id, phone_number=e164, occurred_at=now, producer="gateway",
         partner_id=held["partner_id"], requested_by=f"{caller.kind}:{caller.id}", waba_id=held["waba_id"])
     await store.record(conn, event, held["business_id"], now)
     await outbox.append(conn, [event])
-    return port_out_id
 
 
 async def _load(request: Request, caller: Caller, port_out_id: uuid.UUID) -> PortOutView:
