@@ -26,14 +26,14 @@ MIGRATION_REQUESTS = Topic(
     "A partner asked to migrate a number; keyed by the E.164 number.",
     (ev.MigrationRequested,),
     producers=("gateway",),
-    consumers=("precheck",),
+    consumers=("precheck", "partner_change"),
 )
 PRECHECK_RESULTS = Topic(
     "numport.precheck.results",
     "Outcome of the precheck: eligible, ineligible with every blocker, or no migration needed.",
     (ev.NumberEligible, ev.NumberIneligible, ev.MigrationNotNeeded),
     producers=("precheck",),
-    consumers=("registration", "templates", "gateway"),
+    consumers=("registration", "templates", "gateway", "partner_change"),
 )
 REGISTRATION_EVENTS = Topic(
     "numport.registration.events",
@@ -43,7 +43,7 @@ REGISTRATION_EVENTS = Topic(
      ev.CreditLineShared, ev.WebhooksSubscribed, ev.ApiKeyIssued, ev.MigrationCompleted, ev.MigrationFailed,
      ev.MigrationEscalated, ev.TemplateWaitExpired, ev.MigrationPathChosen),
     producers=("registration",),
-    consumers=("templates", "billing", "gateway"),
+    consumers=("templates", "billing", "gateway", "partner_change"),
 )
 SIGNUP_EVENTS = Topic(
     "numport.embedded-signup.events",
