@@ -52,5 +52,11 @@ async def open_pool(url: str, schema: str, service_migrations: Path | None = Non
         await migrate(conn, schema, migration_files(*folders))
     finally:
         await conn.close()
-    return await asyncpg.create_pool(url, min_size=1, max_size=max_size,
+    return await asyncpg.create_pool(url, min_size=1, max_size=max_size, reset=keep_session,
                                      server_settings={"search_path": schema, "application_name": f"numport-{schema}"})
+
+
+async def keep_session(conn: asyncpg.Connection) -> None:
+    """A released connection is not reset: work on this pool leaves no session state behind (locks are
+    transaction-level, settings `SET LOCAL`; session-level advisory locks live on their own lock pools, which keep
+    asyncpg's full reset). asyncpg still rolls back a transaction left open before this runs."""
