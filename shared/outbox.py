@@ -28,14 +28,21 @@ def headers(event: Event, traceparent: str | None) -> str:
 
 
 async def append(conn: asyncpg.Connection, events: Iterable[Event]) -> None:
-    """Queue events for publication inside the caller's transaction; a re-emitted event id is a no-op."""
+    """Queue events for publication inside the caller's transaction; a re-emitted event id is a no-op.
+
+    One statement: the rows, and a notification to the schema's relay that PostgreSQL delivers at commit."""
     events, trace = list(events), tracing.traceparent()
-    rows = [(e.event_id, topic_of(e).name, e.phone_number.encode(), headers(e, trace), dump_event(e)) for e in events]
+    if not events:
+        return
     if len(migrations := {e.correlation_id for e in events}) == 1:
         request_log.note(correlation_id=str(migrations.pop()))  # the request that started it logs its id
-    await conn.executemany(
-        "INSERT INTO outbox (event_id, topic, key, headers, payload) VALUES ($1, $2, $3, $4::jsonb, $5) "
-        "ON CONFLICT (event_id) DO NOTHING", rows)
+    await conn.execute(
+        "WITH queued AS (INSERT INTO outbox (event_id, topic, key, headers, payload) "
+        "SELECT e, t, k, h::jsonb, p FROM unnest($1::uuid[], $2::text[], $3::bytea[], $4::text[], $5::bytea[]) "
+        "WITH ORDINALITY AS r(e, t, k, h, p, n) ORDER BY n ON CONFLICT (event_id) DO NOTHING RETURNING 1) "
+        "SELECT pg_notify('outbox_' || current_schema(), '') WHERE EXISTS (SELECT FROM queued)",
+        [e.event_id for e in events], [topic_of(e).name for e in events], [e.phone_number.encode() for e in events],
+        [headers(e, trace) for e in events], [dump_event(e) for e in events])
 
 
 async def claim(conn: asyncpg.Connection, consumer: str, event_ids: list[uuid.UUID]) -> set[uuid.UUID]:
@@ -46,27 +53,30 @@ async def claim(conn: asyncpg.Connection, consumer: str, event_ids: list[uuid.UU
     return {r["event_id"] for r in rows}
 
 
-async def seen(pool: asyncpg.Pool, consumer: str, event_id: uuid.UUID) -> bool:
-    return bool(await pool.fetchval("SELECT 1 FROM inbox WHERE consumer = $1 AND event_id = $2", consumer, event_id))
-
-
 class Relay:
-    """Publishes outbox rows in commit order; one relay per schema at a time (advisory lock) keeps key order."""
+    """Publishes outbox rows in commit order; one relay per schema at a time (advisory lock) keeps key order.
 
-    def __init__(self, pool: asyncpg.Pool, producer: Producer, service: str, batch_size: int, idle: float) -> None:
+    A commit that queued rows wakes it through LISTEN/NOTIFY on a connection of its own; `idle` is only the
+    fallback poll, for a notification lost while that connection was being re-opened.
+    """
+
+    def __init__(self, pool: asyncpg.Pool, producer: Producer, service: str, batch_size: int, idle: float,
+                 listen_url: str | None = None) -> None:
         self.pool, self.producer, self.service = pool, producer, service
-        self.batch_size, self.idle = batch_size, idle
-        self._stopping = asyncio.Event()
+        self.batch_size, self.idle, self.listen_url = batch_size, idle, listen_url
+        self._stopping, self._wake = asyncio.Event(), asyncio.Event()
+        self._listener: asyncpg.Connection | None = None
         self.oldest: float | None = None  # creation time of the oldest row known to wait, while one does
         OUTBOX_AGE.labels(service).set_function(lambda: time.time() - self.oldest if self.oldest else 0.0)
 
     async def publish_batch(self) -> int:
+        """Mark the oldest rows published and send them; the mark commits only once the broker has them all."""
         async with self.pool.acquire() as conn, conn.transaction():
-            if not await conn.fetchval("SELECT pg_try_advisory_xact_lock(hashtext('relay:' || current_schema()))"):
-                return 0
-            rows = await conn.fetch(
-                "SELECT id, topic, key, headers, payload, created_at FROM outbox WHERE published_at IS NULL "
-                "ORDER BY id LIMIT $1", self.batch_size)
+            rows = sorted(await conn.fetch(
+                "WITH mine AS (SELECT pg_try_advisory_xact_lock(hashtext('relay:' || current_schema())) AS got) "
+                "UPDATE outbox SET published_at = now() WHERE id IN (SELECT id FROM outbox, mine WHERE mine.got "
+                "AND published_at IS NULL ORDER BY id LIMIT $1) "
+                "RETURNING id, topic, key, headers, payload, created_at", self.batch_size), key=lambda r: r["id"])
             if not rows:
                 OUTBOX_PENDING.labels(self.service).set(0)
                 self.oldest = None
@@ -76,27 +86,46 @@ class Relay:
             await self.producer.send_all(
                 (r["topic"], r["key"], r["payload"], json.loads(r["headers"])) for r in rows)
             failpoints.hit("relay.after_publish")
-            await conn.execute("UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])",
-                               [r["id"] for r in rows])
         OUTBOX_PUBLISHED.labels(self.service).inc(len(rows))
         if len(rows) < self.batch_size:
             self.oldest = None
         return len(rows)
 
     async def run(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                published = await self.publish_batch()
-            except Exception as exc:  # Kafka or PostgreSQL away: rows stay queued, try again
-                log.warning("outbox relay pass failed, will retry", extra={"error": repr(exc)})
-                published = 0
-                await asyncio.sleep(1.0)
-            if published < self.batch_size:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stopping.wait(), self.idle)
+        try:
+            while not self._stopping.is_set():
+                await self._listen()
+                self._wake.clear()  # a commit from here on wakes the next pass
+                try:
+                    published = await self.publish_batch()
+                except Exception as exc:  # Kafka or PostgreSQL away: rows stay queued, try again
+                    log.warning("outbox relay pass failed, will retry", extra={"error": repr(exc)})
+                    published = 0
+                    await asyncio.sleep(1.0)
+                if published < self.batch_size:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._wake.wait(), self.idle)
+        finally:
+            if self._listener is not None:
+                self._listener.terminate()
+
+    async def _listen(self) -> None:
+        """(Re-)open the connection that hears this schema's commits; without it the fallback poll still works."""
+        if self.listen_url is None or (self._listener is not None and not self._listener.is_closed()):
+            return
+        self._listener = None
+        try:
+            conn = await asyncpg.connect(self.listen_url, timeout=5.0,
+                                         server_settings={"application_name": f"numport-{self.service}-relay"})
+            await conn.add_listener(f"outbox_{self.service}", lambda *_: self._wake.set())
+        except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
+            log.info("outbox relay not woken by commits for now, polls instead", extra={"error": repr(exc)})
+            return
+        self._listener = conn  # rows committed while nobody listened: the pass that follows publishes them
 
     async def drain(self) -> None:
         """Publish what is left, then stop the loop (graceful shutdown)."""
         while await self.publish_batch():
             pass
         self._stopping.set()
+        self._wake.set()

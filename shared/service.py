@@ -15,7 +15,6 @@ import asyncpg
 from aiokafka import TopicPartition
 from aiokafka.errors import IllegalStateError
 from faststream.kafka import KafkaBroker
-from faststream.kafka.annotations import KafkaMessage
 from faststream.middlewares import AckPolicy
 
 from shared import db, http, tracing
@@ -94,13 +93,16 @@ def subscribe(broker: KafkaBroker, spec: ServiceSpec, poller: Poller, handlers: 
         broker.subscriber(*routes, batch=True, max_records=max_records, **options)(_poll_callback(poller, routes))
 
 
-async def _raw_body(message: Any) -> bytes:
-    """Leave decoding to the runtime, so a malformed body is dead-lettered instead of failing inside FastStream."""
-    return b""
+async def _raw_body(message: Any) -> Any:
+    """Leave decoding to the runtime, so a malformed body is dead-lettered instead of failing inside FastStream.
+
+    The poll itself is the "body": a handler asking for FastStream's `KafkaMessage` from its context would have
+    that resolved in a worker thread for every poll."""
+    return message
 
 
 def _poll_callback(poller: Poller, routes: Routes) -> Callable[..., Any]:
-    async def on_poll(message: KafkaMessage) -> None:
+    async def on_poll(message: Any) -> None:
         records = [_record(r) for r in message.raw_message]
         resume = await poller.consume(routes, records)
         for (topic, partition), offset in resume.items():
@@ -138,7 +140,8 @@ async def running(spec: ServiceSpec, settings: ServiceSettings, clock: Clock | N
     producer = Producer(connection, client_id=f"numport-{spec.name}")
     await producer.start()
     runtime = Runtime(settings, pool, producer, clock or clock_from_environment())
-    relay = Relay(pool, producer, spec.name, settings.relay_batch_size, settings.relay_idle_seconds)
+    relay = Relay(pool, producer, spec.name, settings.relay_batch_size, settings.relay_idle_seconds,
+                  settings.database_url)
     broker = KafkaBroker(connection.bootstrap, client_id=f"numport-{spec.name}",
                          security=connection.faststream_security(), logger=logging.getLogger("faststream"))
     consumer = Consumer(spec.name, pool, settings.consumer_max_attempts, settings.consumer_backoff_seconds,

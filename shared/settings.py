@@ -36,7 +36,8 @@ class ServiceSettings(BaseSettings):
                                           description="A partition failing on one offset this long fails /readyz.")
     batch_max_records: int = Field(default=500, ge=1, le=10000)
     relay_batch_size: int = Field(default=500, ge=1, le=10000)
-    relay_idle_seconds: float = Field(default=0.05, gt=0, le=10)
+    relay_idle_seconds: float = Field(default=5.0, gt=0, le=60, description=(
+        "Fallback poll of the outbox relay; commits that queue events wake it at once (LISTEN/NOTIFY)."))
     db_pool_max: int = Field(default=10, ge=1, le=100)
     traces_endpoint: str | None = Field(default=None, description=(
         "OTLP/HTTP traces URL (…/v1/traces); tracing is off unless this or OTEL_EXPORTER_OTLP_ENDPOINT is set."))
