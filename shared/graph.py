@@ -21,6 +21,10 @@ from shared.metrics import GRAPH_WABA_CALLS
 
 THROTTLE_CODES = frozenset({4, 17, 32, 613, 80007, 80008, 130429, 131056, 133009})
 TRANSIENT_CODES = frozenset({1, 2, 131000, 133004, 133015, 2494100}) | THROTTLE_CODES
+# Every connection opened is kept for the next call (httpx keeps only 20 by default: a burst of concurrent calls
+# would open and close the rest each time), and dropped before the 5 s after which common servers close an idle
+# one: a write sent on a connection the server is closing would end with its outcome unknown.
+CONNECTIONS = httpx.Limits(max_connections=100, max_keepalive_connections=100, keepalive_expiry=4.0)
 
 
 class GraphError(Exception):
@@ -93,7 +97,8 @@ class GraphClient:
                  sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
                  clock: Callable[[], float] = time.monotonic, settle_margin: float = 5.0) -> None:
         self._http = httpx.AsyncClient(base_url=f"{base_url.rstrip('/')}/{version}", timeout=timeout,
-                                       headers={"Authorization": f"Bearer {token}"}, transport=transport)
+                                       headers={"Authorization": f"Bearer {token}"}, transport=transport,
+                                       limits=CONNECTIONS)
         self.max_attempts, self.backoff, self.max_backoff, self._sleep = max_attempts, backoff, max_backoff, sleep
         self.timeout, self._clock, self.settle_margin = timeout, clock, settle_margin
 
