@@ -10,7 +10,7 @@ from pydantic import Field, SecretStr
 
 from services.gateway import read_model_metrics
 from services.gateway.api import GatewayDeps, create_api
-from services.gateway.handlers import on_migration_event
+from services.gateway.handlers import on_migration_events
 from services.gateway.partner_change_client import PartnerChangeClient
 from services.gateway.registration_client import RegistrationClient
 from services.precheck.dry_run import DryRun
@@ -41,7 +41,7 @@ async def wire(runtime: Runtime) -> AsyncIterator[Wired]:
                        registration, runtime.producer, _reveal(settings.app_secret),
                        _reveal(settings.webhook_verify_token), _partner_change(settings))
     try:
-        yield Wired({sub.name: on_migration_event for sub in SUBSCRIPTIONS}, create_api(deps),
+        yield Wired({sub.name: on_migration_events for sub in SUBSCRIPTIONS}, create_api(deps),
                     scrape=(read_model_metrics.refresher(runtime.pool),))
     finally:
         await graph.aclose()
@@ -63,7 +63,8 @@ def _reveal(secret: SecretStr | None) -> str | None:
 
 SUBSCRIPTIONS = tuple(
     Subscription(f"{topic.name.split('.')[1]}_events", topic, topic.events,
-                 f"Projects {', '.join(e.__name__ for e in topic.events)} into the migration status read model.")
+                 f"Projects {', '.join(e.__name__ for e in topic.events)} into the migration status read model.",
+                 batch=True)
     for topic in (topics.PRECHECK_RESULTS, topics.REGISTRATION_EVENTS, topics.TEMPLATE_EVENTS))
 
 SPEC = ServiceSpec(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -73,23 +74,50 @@ async def insert_migration(conn: asyncpg.Connection, event: MigrationRequested, 
         status.next_action, event.occurred_at)
 
 
-async def current_status(conn: asyncpg.Connection, migration_id: uuid.UUID) -> Status | None:
-    row = await conn.fetchrow("SELECT state, next_action FROM migrations WHERE id = $1 FOR UPDATE", migration_id)
-    return Status(row["state"], row["next_action"]) if row else None
+async def current_statuses(conn: asyncpg.Connection, ids: set[uuid.UUID]) -> dict[uuid.UUID, Status]:
+    """The rows named, locked in id order (two projectors never wait on each other crosswise)."""
+    rows = await conn.fetch("SELECT id, state, next_action FROM migrations WHERE id = ANY($1::uuid[]) ORDER BY id "
+                            "FOR UPDATE", sorted(ids))
+    return {row["id"]: Status(row["state"], row["next_action"]) for row in rows}
 
 
-async def set_status(conn: asyncpg.Connection, event: Event, status: Status, detail: dict[str, Any]) -> None:
-    await conn.execute("UPDATE migrations SET state = $2, next_action = $3, detail = detail || $4::jsonb, "
-                       "updated_at = greatest(updated_at, $5) WHERE id = $1",
-                       event.migration_id, status.state, status.next_action, json.dumps(detail), event.occurred_at)
+@dataclass(frozen=True)
+class Change:
+    """A migration's status after a poll's events, the details they brought, and the latest of their instants."""
+
+    status: Status
+    detail: dict[str, Any]
+    at: datetime
+
+
+async def set_statuses(conn: asyncpg.Connection, changes: dict[uuid.UUID, Change]) -> None:
+    if not changes:
+        return
+    await conn.execute(
+        "UPDATE migrations m SET state = c.state, next_action = c.next_action, detail = m.detail || c.detail::jsonb, "
+        "updated_at = greatest(m.updated_at, c.at) "
+        "FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::timestamptz[]) "
+        "AS c(id, state, next_action, detail, at) WHERE m.id = c.id",
+        list(changes), [c.status.state for c in changes.values()], [c.status.next_action for c in changes.values()],
+        [json.dumps(c.detail) for c in changes.values()], [c.at for c in changes.values()])
 
 
 async def add_to_timeline(conn: asyncpg.Connection, event: Event) -> None:
-    payload = event.model_dump(mode="json", exclude={"event_id", "type", "occurred_at", "migration_id"})
-    await conn.execute("INSERT INTO timeline (migration_id, event_id, type, occurred_at, payload) "
-                       "SELECT $1, $2, $3, $4, $5::jsonb WHERE EXISTS (SELECT 1 FROM migrations WHERE id = $1) "
-                       "ON CONFLICT DO NOTHING",
-                       event.migration_id, event.event_id, event.type, event.occurred_at, json.dumps(payload))
+    await add_all_to_timeline(conn, [event])
+
+
+async def add_all_to_timeline(conn: asyncpg.Connection, events: list[Event]) -> None:
+    """Events of migrations the gateway knows, in the order given; one already there is skipped."""
+    payloads = [json.dumps(e.model_dump(mode="json", exclude={"event_id", "type", "occurred_at", "migration_id"}))
+                for e in events]
+    await conn.execute(
+        "INSERT INTO timeline (migration_id, event_id, type, occurred_at, payload) "
+        "SELECT t.m, t.e, t.ty, t.o, t.p::jsonb "
+        "FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::timestamptz[], $5::text[]) WITH ORDINALITY "
+        "AS t(m, e, ty, o, p, n) WHERE EXISTS (SELECT FROM migrations WHERE id = t.m) ORDER BY t.n "
+        "ON CONFLICT DO NOTHING",
+        [e.migration_id for e in events], [e.event_id for e in events], [e.type for e in events],
+        [e.occurred_at for e in events], payloads)
 
 
 async def migration(conn: asyncpg.Connection | asyncpg.Pool, partner_id: str,
