@@ -119,8 +119,8 @@ async def measure(local: infra.Infra, services: dict[str, ServiceProcess], sandb
     return figures
 
 
-def table(n: int, f: dict[str, Any]) -> str:
-    run, quiet = f["run"], f["idle"]
+def table(requested: int, f: dict[str, Any]) -> str:
+    run, quiet, n = f["run"], f["idle"], f["done"]
     cpu = sorted(k for k in run if k.startswith("cpu:"))
     lines = [f"\n{f'per migration (n = {n})':<34}{'run':>12}{'idle /s':>12}"]
     for key in cpu:
@@ -136,7 +136,8 @@ def table(n: int, f: dict[str, Any]) -> str:
               f"{'Graph calls':<34}{f['calls'] / n:>12.1f}",
               f"{'idle window (s)':<34}{'':>12}{quiet['seconds']:>12.1f}",
               "wall clock (depends on other load on the machine):",
-              f"  completed {f['done']} of {n} in {f['elapsed']:.1f} s · {f['done'] / f['elapsed']:.1f} migrations/s",
+              f"  completed {n} of {requested} in {f['elapsed']:.1f} s · {n / f['elapsed']:.1f} migrations/s"
+              + (f" · {f['stalled']} stalled (not counted)" if f["stalled"] else ""),
               f"  request -> completed      {pipeline_run.quantiles(f['latencies'])}",
               f"  request -> NumberEligible {pipeline_run.quantiles(f['eligible'])}",
               "peak RSS  " + " · ".join(f"{k} {v:.0f} MiB" for k, v in f["rss"].items())]

@@ -14,6 +14,7 @@ from benchmarks.meters import Meter, delta
 
 FAILED = ("failed", "ineligible", "escalated")
 NUMBER_ID = 510000000000000  # customer i's number id in the benchmark's world
+STALL_SECONDS = 90.0  # no migration completed for this long: the rest are reported as stalled
 
 
 def quantiles(values: list[float]) -> str:
@@ -29,6 +30,7 @@ class Driver:
         self.api = httpx.AsyncClient(base_url=api_url, timeout=120, headers={"Authorization": f"Bearer {api_key}"})
         self.sandbox = httpx.AsyncClient(base_url=sandbox_url, timeout=60)
         self.meter, self.request = meter, request
+        self.stalled = 0
 
     async def close(self) -> None:
         await self.api.aclose()
@@ -41,10 +43,18 @@ class Driver:
             chunk = customers[start:start + 500]
             answer = (await self.api.post("/v1/migrations:batch",
                                           json={"items": [self.request(i) for i in chunk]})).json()
-            for i, row in zip(chunk, answer["items"], strict=True):
-                ids[str(NUMBER_ID + i)] = row["migration"]["id"]
+            for row in answer["rows"]:
+                if row["status"] != "accepted":
+                    raise RuntimeError(f"request refused: {row}")
+                ids[str(NUMBER_ID + chunk[row["index"]])] = row["migration"]["id"]
         entered: dict[str, str] = {}
-        while not await self._all_done(list(ids.values())):
+        progress = (0, time.monotonic())
+        while (done := await self._done(list(ids.values()))) < len(ids):
+            if done > progress[0]:
+                progress = (done, time.monotonic())
+            elif time.monotonic() - progress[1] > STALL_SECONDS:
+                self.stalled += len(ids) - done  # reported; the figures are per completed migration
+                break
             await self._enter_codes(ids, entered)
             await asyncio.sleep(0.1)
         return list(ids.values())
@@ -59,7 +69,7 @@ class Driver:
             if answer.is_success:
                 entered[number] = code
 
-    async def _all_done(self, ids: list[str]) -> bool:
+    async def _done(self, ids: list[str]) -> int:
         self.meter.own["statements"] += 1
         self.meter.own["commits"] += 1
         row = await self.meter.conn.fetchrow(
@@ -68,13 +78,14 @@ class Driver:
             "FROM gateway.migrations WHERE id = ANY($1::uuid[])", ids, list(FAILED))
         if row["failed"]:
             raise RuntimeError(f"{row['failed']} migrations did not complete; see the gateway read model")
-        return row["done"] == len(ids)
+        return int(row["done"])
 
     async def calls(self) -> int:
         return int((await self.sandbox.get("/_sandbox/bench/calls")).json()["calls"])
 
     async def measured(self, customers: Sequence[int], idle: float) -> dict[str, Any]:
         await asyncio.sleep(2.0)  # the warm-up's tail (relays, statistics) settles first
+        self.stalled = 0
         since = await self.meter.conn.fetchval("SELECT now()")
         calls, before, started = await self.calls(), await self.meter.snapshot(time.monotonic()), time.monotonic()
         ids = await self.run(customers)
@@ -84,7 +95,8 @@ class Driver:
         after = await self.meter.snapshot(time.monotonic())
         await asyncio.sleep(idle)
         quiet = await self.meter.snapshot(time.monotonic())
-        return {"run": delta(before, after), "idle": delta(after, quiet), "done": len(ids), "elapsed": elapsed,
+        return {"run": delta(before, after), "idle": delta(after, quiet), "done": len(ids) - self.stalled,
+                "stalled": self.stalled, "elapsed": elapsed,
                 "calls": calls, **await self._read_model(ids, since)}
 
     async def _read_model(self, ids: list[str], since: Any) -> dict[str, Any]:
