@@ -4,6 +4,9 @@ Programmatic flow (Meta's programmatic guide, 360dialog, Sinch): OBO request and
 with the migrate flag, 6-digit code by SMS or voice, verify, register on Cloud API with a new two-step PIN,
 share the credit line, subscribe to webhooks, issue the API key. Embedded Signup v2 (Meta DE/FR): the signup
 session created the WABA and proved ownership; we share the credit line, subscribe webhooks and register.
+Solution-migration intent (Meta's Multi-Partner Solutions guides): for a number precheck found qualifying, the
+intent on the source WABA replaces the OBO request and the code; once the customer accepted it, the number is added
+and registered with no code. A refused, rejected or expired intent falls back to the programmatic (code) flow.
 """
 
 from __future__ import annotations
@@ -12,15 +15,18 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from shared import attempts
+from shared.events import SolutionMigrationQualification
 
 STEPS = {
     "programmatic": ("obo", "add_number", "request_code", "awaiting_code", "awaiting_templates", "register",
                      "credit_line", "webhooks", "api_key", "completed"),
     "embedded_signup": ("awaiting_signup", "credit_line", "webhooks", "awaiting_templates", "register", "api_key",
                         "completed"),
+    "solution_intent": ("intent", "awaiting_intent", "add_number", "awaiting_templates", "register", "credit_line",
+                        "webhooks", "api_key", "completed"),
 }
 WAITING = frozenset({"queued", "awaiting_obo", "awaiting_code", "awaiting_signup", "awaiting_templates",
-                     "setting_up"})
+                     "setting_up", "awaiting_intent"})
 FINISHED = frozenset({"completed", "failed"})
 LANGUAGE_BY_COUNTRY_CODE = {"55": "pt_BR", "351": "pt_PT", "49": "de_DE", "33": "fr_FR", "34": "es_ES", "52": "es_MX",
                             "54": "es_AR", "57": "es_CO", "39": "it_IT", "44": "en_GB", "1": "en_US"}
@@ -54,7 +60,23 @@ def waits_for_templates(templates_ready: bool, limits: Limits) -> bool:
 
 def queues(flow: str) -> bool:
     """Programmatic migrations wait for their WABA's turn; an Embedded Signup session is the customer's own."""
-    return flow == "programmatic"
+    return flow in ("programmatic", "solution_intent")
+
+
+def flow_for(requested: str, qualification: SolutionMigrationQualification | None) -> str:
+    """A programmatic migration of a number precheck found qualifying takes the no-code path, automatically."""
+    qualifies = qualification is not None and qualification.qualifies and qualification.solution_id
+    return "solution_intent" if requested == "programmatic" and qualifies else requested
+
+
+def path_chosen(requested: str, qualification: SolutionMigrationQualification | None) -> tuple[str, str, str] | None:
+    """(path, reason code, message) for the timeline of a programmatic migration; None for Embedded Signup."""
+    if requested != "programmatic":
+        return None
+    if qualification is None:
+        return "pin", "NOT_ASSESSED", "Precheck did not assess the no-code path for this number: the code path runs."
+    path = "solution_intent" if flow_for(requested, qualification) == "solution_intent" else "pin"
+    return path, qualification.reason_code, qualification.message
 
 
 def first_state(flow: str) -> str:

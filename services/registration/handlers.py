@@ -7,11 +7,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from services.registration import domain, repository, steps
+from services.registration import domain, repository, solution_intent, steps
 from services.registration.saga import Registration
-from shared.consumer import Unit
+from shared.consumer import Tx, Unit
 from shared.errors import TransientError
-from shared.events import EmbeddedSignupFinished, MigrationQueued, NumberEligible, TemplatesDuplicated
+from shared.events import (
+    EmbeddedSignupFinished,
+    MetaWebhookChange,
+    MigrationPathChosen,
+    MigrationQueued,
+    NumberEligible,
+    TemplatesDuplicated,
+)
 
 
 @dataclass
@@ -19,15 +26,32 @@ class RegistrationHandlers:
     reg: Registration
 
     async def on_number_eligible(self, event: NumberEligible, unit: Unit) -> None:
-        now = self.reg.clock.now()
         async with unit.transaction() as tx:
-            created = await repository.create(tx.conn, event, domain.first_state(event.flow), now)
-            if created and domain.queues(event.flow):
-                saga = await repository.load(tx.conn, event.migration_id)
-                position = domain.queue_position(await repository.ahead_in_waba(tx.conn, saga))
-                await tx.emit(steps.event(MigrationQueued, saga, now, destination_waba_id=saga.destination_waba_id,
-                                          position=position))
+            await self.create_saga(tx, event)
         await self.reg.start_next_in_line(event.destination_waba_id)
+
+    async def create_saga(self, tx: Tx, event: NumberEligible) -> None:
+        """A qualifying number takes the no-code path; the timeline says which path and why, then the queue place."""
+        now, qualification = self.reg.clock.now(), event.solution_migration
+        flow = domain.flow_for(event.flow, qualification)
+        solution = qualification.solution_id if qualification and flow == "solution_intent" else None
+        if not await repository.create(tx.conn, event, flow, domain.first_state(flow), now, solution):
+            return
+        saga = await repository.load(tx.conn, event.migration_id)
+        if chosen := domain.path_chosen(event.flow, qualification):
+            path, reason, message = chosen
+            await tx.emit(steps.event(MigrationPathChosen, saga, now, path=path, reason_code=reason, message=message))
+        if domain.queues(flow):
+            position = domain.queue_position(await repository.ahead_in_waba(tx.conn, saga))
+            await tx.emit(steps.event(MigrationQueued, saga, now, destination_waba_id=saga.destination_waba_id,
+                                      position=position))
+
+    async def on_partner_added(self, change: MetaWebhookChange, unit: Unit) -> None:
+        """Meta's account_update PARTNER_ADDED: the customer accepted a request on these WABAs. A saga waiting for its
+        intent reads it now; the read, not the webhook, decides (the webhook names no intent)."""
+        if wabas := solution_intent.wabas_of_partner_added(change):
+            async with unit.transaction() as tx:
+                await repository.poll_intents_now(tx.conn, wabas, self.reg.clock.now())
 
     async def on_signup_finished(self, event: EmbeddedSignupFinished, unit: Unit) -> None:
         async with unit.transaction() as tx:

@@ -10,7 +10,7 @@ from pathlib import Path
 import asyncpg
 from pydantic import Field, SecretStr
 
-from services.registration import domain, scheduler
+from services.registration import domain, scheduler, solution_intent
 from services.registration.api import create_api
 from services.registration.handlers import RegistrationHandlers
 from services.registration.meta_api import MetaRegistrationApi
@@ -18,7 +18,7 @@ from services.registration.saga import Registration
 from services.registration.steps import Context
 from shared import topics
 from shared.consumer import Subscription
-from shared.events import EmbeddedSignupFinished, NumberEligible, TemplatesDuplicated
+from shared.events import EmbeddedSignupFinished, MetaWebhookChange, NumberEligible, TemplatesDuplicated
 from shared.graph import GraphClient
 from shared.secrets import Cipher
 from shared.service import Runtime, ServiceSpec, Wired
@@ -71,7 +71,8 @@ async def wire(runtime: Runtime) -> AsyncIterator[Wired]:
 
     try:
         yield Wired({"number_eligible": handlers.on_number_eligible, "signup_finished": handlers.on_signup_finished,
-                     "templates_duplicated": handlers.on_templates_duplicated},
+                     "templates_duplicated": handlers.on_templates_duplicated,
+                     "partner_added": handlers.on_partner_added},
                     create_api(reg, s.internal_token.get_secret_value()), (run_scheduler,))
     finally:
         await graph.aclose()
@@ -88,6 +89,9 @@ SPEC = ServiceSpec(
                      "Continues an Embedded Signup migration with the new WABA and number ids."),
         Subscription("templates_duplicated", topics.TEMPLATE_EVENTS, (TemplatesDuplicated,),
                      "Registers a number waiting for its templates once they are on the destination."),
+        Subscription("partner_added", topics.META_WEBHOOKS, (MetaWebhookChange,),  # type: ignore[arg-type]
+                     "Meta's account_update PARTNER_ADDED: a saga waiting for its solution-migration intent reads it "
+                     "at once.", decode=solution_intent.account_update),
     ),
     wire=wire,
     migrations=Path(__file__).with_name("migrations"),

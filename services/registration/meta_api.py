@@ -85,5 +85,14 @@ class MetaRegistrationApi:
         listing = await self.graph.get(f"/{waba_id}/subscribed_apps")
         return {(a.get("whatsapp_business_api_data") or a).get("id") for a in listing.get("data", [])}
 
+    async def set_migration_intent(self, waba_id: str, solution_id: str) -> str:
+        """Meta's documented body (the docs and Meta's SDK: `solution_id` alone); the answer is read in either form,
+        the docs' `{id}` or the spec's `{migration_intent_id}`."""
+        answer = await self.graph.post(f"/{waba_id}/set_solution_migration_intent", {"solution_id": solution_id})
+        return str(answer.get("id") or answer["migration_intent_id"])
+
+    async def migration_intent(self, intent_id: str) -> dict[str, Any]:
+        return await self.graph.get(f"/{intent_id}", fields=["id", "status", "destination_waba"])
+
     async def subscribe(self, waba_id: str) -> None:
         await self.graph.post(f"/{waba_id}/subscribed_apps", {})  # once: a lost answer is settled by reading

@@ -38,19 +38,24 @@ class SagaRow:
     updated_at: datetime
     traceparent: str | None = None
     state_since: datetime | None = None
+    intent_solution_id: str | None = None
+    migration_intent_id: str | None = None
 
 
 COLUMNS = ", ".join(f.name for f in fields(SagaRow))
 
 
-async def create(conn: asyncpg.Connection, event: NumberEligible, state: str, now: datetime) -> bool:
+async def create(conn: asyncpg.Connection, event: NumberEligible, flow: str, state: str, now: datetime,
+                 solution_id: str | None = None) -> bool:
+    """`flow`: the request's, or solution_intent for a number on the no-code path (to `solution_id`)."""
     inserted = await conn.fetchval(
         "INSERT INTO sagas (migration_id, correlation_id, phone_number, partner_id, business_id, destination_waba_id, "
-        "source_waba_id, flow, source, state, phone_number_id, created_at, updated_at, traceparent) "
-        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13) ON CONFLICT DO NOTHING RETURNING true",
+        "source_waba_id, flow, source, state, phone_number_id, created_at, updated_at, traceparent, "
+        "intent_solution_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13, $14) "
+        "ON CONFLICT DO NOTHING RETURNING true",
         event.migration_id, event.correlation_id, event.phone_number, event.partner_id, event.business_id,
-        event.destination_waba_id, event.source_waba_id, event.flow, event.source, state,
-        event.phone_number_id if event.flow == "embedded_signup" else None, now, tracing.traceparent())
+        event.destination_waba_id, event.source_waba_id, flow, event.source, state,
+        event.phone_number_id if event.flow == "embedded_signup" else None, now, tracing.traceparent(), solution_id)
     return bool(inserted)
 
 
@@ -75,9 +80,14 @@ async def waba_states(conn: asyncpg.Connection, waba_id: str) -> list[str]:
     return [r["state"] for r in await conn.fetch("SELECT state FROM sagas WHERE destination_waba_id = $1", waba_id)]
 
 
-async def next_in_line(conn: asyncpg.Connection, waba_id: str) -> uuid.UUID | None:
-    return await conn.fetchval("SELECT migration_id FROM sagas WHERE destination_waba_id = $1 AND state = 'queued' "
-                               "ORDER BY created_at, migration_id LIMIT 1", waba_id)
+# A started saga's first step: the intent on the no-code path, else the OBO request (domain.STEPS).
+FIRST_STEP = "CASE s.flow WHEN 'solution_intent' THEN 'intent' ELSE 'obo' END"
+
+
+async def start_next_in_line(conn: asyncpg.Connection, waba_id: str, now: datetime) -> None:
+    await conn.execute(f"UPDATE sagas s SET state = {FIRST_STEP}, updated_at = $2 WHERE s.migration_id = ("
+                       "SELECT migration_id FROM sagas WHERE destination_waba_id = $1 AND state = 'queued' "
+                       "ORDER BY created_at, migration_id LIMIT 1)", waba_id, now)
 
 
 async def start_free_wabas(conn: asyncpg.Connection | asyncpg.Pool, now: datetime) -> int:
@@ -86,7 +96,7 @@ async def start_free_wabas(conn: asyncpg.Connection | asyncpg.Pool, now: datetim
     Re-checking `state = 'queued'` under the row lock keeps two replicas from starting one saga twice.
     """
     result = await conn.execute(
-        "UPDATE sagas s SET state = 'obo', updated_at = $1 WHERE s.state = 'queued' AND s.migration_id IN ("
+        f"UPDATE sagas s SET state = {FIRST_STEP}, updated_at = $1 WHERE s.state = 'queued' AND s.migration_id IN ("
         " SELECT DISTINCT ON (q.destination_waba_id) q.migration_id FROM sagas q WHERE q.state = 'queued'"
         " AND NOT EXISTS (SELECT 1 FROM sagas a WHERE a.destination_waba_id = q.destination_waba_id"
         "  AND a.state NOT IN ('queued', 'completed', 'failed'))"
@@ -106,6 +116,13 @@ async def mark_templates_ready(conn: asyncpg.Connection, migration_id: uuid.UUID
     await conn.execute("INSERT INTO templates_ready (migration_id, ready_at) VALUES ($1, $2) ON CONFLICT DO NOTHING",
                        migration_id, at)
     return state
+
+
+async def poll_intents_now(conn: asyncpg.Connection, waba_ids: list[str], now: datetime) -> None:
+    """Sagas waiting for an intent on these WABAs read it at the next tick instead of at their next poll."""
+    await conn.execute("UPDATE timers SET due_at = $2 WHERE kind = 'intent_poll' AND due_at > $2 AND migration_id IN ("
+                       "SELECT migration_id FROM sagas WHERE state = 'awaiting_intent' AND (source_waba_id = ANY($1) "
+                       "OR destination_waba_id = ANY($1)))", waba_ids, now)
 
 
 async def set_timer(conn: asyncpg.Connection, migration_id: uuid.UUID, kind: str, due_at: datetime) -> None:

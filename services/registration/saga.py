@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 
 import asyncpg
 
-from services.registration import domain, repository, steps, story, timers
+from services.registration import domain, repository, solution_intent, steps, story, timers
 from services.registration.repository import SagaRow
 from shared import attempts, failpoints, outbox
 from shared import events as ev
@@ -89,7 +89,7 @@ class Registration:
         attempt, in_flight_since = await attempts.open_attempt(self.pool, saga.migration_id, step)
         if in_flight_since and (wait := domain.still_in_flight(in_flight_since, ctx.now, ctx.limits)):
             raise WriteInFlight(f"an earlier {step} may still be applied by Meta", retry_after=wait.total_seconds())
-        check, send = (steps.register_check, None) if step == "register" else steps.GRAPH_STEPS[step]
+        check, send = (steps.register_check, None) if step == "register" else GRAPH_STEPS[step]
         outcome = await check(saga, ctx, in_flight_since is not None)
         if outcome is None:
             pin = await self.record_sent(saga, step, attempt, ctx)
@@ -174,9 +174,7 @@ class Registration:
         async with self.pool.acquire() as conn, conn.transaction():
             await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", f"waba:{waba_id}")
             if domain.may_start(await repository.waba_states(conn, waba_id)):
-                started = await repository.next_in_line(conn, waba_id)
-                if started:
-                    await repository.update(conn, started, self.clock.now(), state="obo")
+                await repository.start_next_in_line(conn, waba_id, self.clock.now())
 
     async def on_timer(self, migration_id: uuid.UUID, kind: str) -> None:
         async with self.locked(migration_id, wait=False) as mine:
@@ -196,3 +194,4 @@ class Registration:
 
 
 TIMER_KINDS = timers.ALL_TIMERS
+GRAPH_STEPS = {**steps.GRAPH_STEPS, **solution_intent.GRAPH_STEPS}

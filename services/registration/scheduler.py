@@ -7,12 +7,11 @@ import asyncio
 import logging
 from collections.abc import Awaitable
 
-from services.registration import repository
+from services.registration import domain, repository
 from services.registration.saga import Registration
 
 log = logging.getLogger("numport.registration.scheduler")
-RUNNABLE = "state NOT IN ('queued', 'awaiting_obo', 'awaiting_code', 'awaiting_signup', 'awaiting_templates', " \
-           "'setting_up', 'completed', 'failed')"
+RUNNABLE = f"state NOT IN ({', '.join(repr(state) for state in sorted(domain.WAITING | domain.FINISHED))})"
 
 
 async def tick(reg: Registration, concurrency: int = 8) -> None:

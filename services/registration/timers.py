@@ -6,7 +6,7 @@ leaves the timer due, so it fires again after a restart.
 
 from __future__ import annotations
 
-from services.registration import domain, steps
+from services.registration import domain, solution_intent, steps
 from services.registration.repository import SagaRow
 from shared import events as ev
 from shared.metrics import SAGA_ESCALATIONS
@@ -98,11 +98,13 @@ def failed(saga: SagaRow, ctx: steps.Context, step: str, reason: str, message: s
 
 
 ALL_TIMERS = ("advance", *OBO_TIMERS, "code_escalation", "verify_check", "setup_poll", "setup_escalation",
-              "templates_deadline")
+              "templates_deadline", *solution_intent.INTENT_TIMERS)
 WAITS_FOR = {"obo_poll": "awaiting_obo", "obo_reminder": "awaiting_obo", "obo_expiry": "awaiting_obo",
              "code_escalation": "awaiting_code", "verify_check": "awaiting_code", "setup_poll": "setting_up",
-             "setup_escalation": "setting_up", "templates_deadline": "awaiting_templates"}
+             "setup_escalation": "setting_up", "templates_deadline": "awaiting_templates",
+             "intent_poll": "awaiting_intent", "intent_expiry": "awaiting_intent"}
 SETTLES = {"verify_check": "verify_code"}  # the step attempt a timer's outcome settles
 HANDLERS = {"obo_poll": on_obo_poll, "obo_reminder": on_obo_reminder, "obo_expiry": on_obo_expiry,
             "code_escalation": on_code_escalation, "verify_check": on_verify_check, "setup_poll": on_setup_poll,
-            "setup_escalation": on_setup_escalation, "templates_deadline": on_templates_deadline}
+            "setup_escalation": on_setup_escalation, "templates_deadline": on_templates_deadline,
+            "intent_poll": solution_intent.on_intent_poll, "intent_expiry": solution_intent.on_intent_expiry}
