@@ -118,7 +118,7 @@ def test_one_autoscaler_per_deployment_and_no_replicas_under_it(value_set: str) 
 def test_disabled_services_render_nothing_and_enabled_ones_everything() -> None:
     defaults = by_name(render(VALUE_SETS["defaults"]), "Deployment")
     assert set(defaults) == {"numport-gateway", "numport-precheck", "numport-registration", "numport-templates",
-                             "numport-billing"}
+                             "numport-billing", "numport-partner-change"}
     everything = render(VALUE_SETS["all-on"])
     names = {"gateway", "precheck", "registration", "templates", "billing", "partner-change"}
     for kind in ("Deployment", "Service", "PodDisruptionBudget", "NetworkPolicy"):
