@@ -97,13 +97,19 @@ async def test_watch_follows_a_migration_to_its_end_and_status_shows_the_key_col
     env = {**os.environ, "NUMPORT_API_URL": services.url, "NUMPORT_API_KEY": services.key}
     async with services.client() as api:
         migration_id = await start(api)
-        with subprocess.Popen([NUMPORT, "migrate", "watch", migration_id, "--json", "--every", "0.2",
-                               "--timeout", "90"], env=env, stdout=subprocess.PIPE, text=True) as watching:
+        follow = [NUMPORT, "migrate", "watch", "--json", "--every", "0.2", "--timeout", "90"]
+        with subprocess.Popen([*follow, migration_id], env=env, stdout=subprocess.PIPE, text=True) as watching, \
+                subprocess.Popen([*follow, "--waba", "200000000000002"], env=env, stdout=subprocess.PIPE,
+                                 text=True) as watching_waba:
             first = watching.stdout.readline()  # the saga waits at awaiting_obo for the customer at the latest
+            first_counts = json.loads(watching_waba.stdout.readline())["counts"]
             await migrate_fully(api, eligible_world, migration_id)
             followed = first + watching.communicate(timeout=60)[0]
+            counted = watching_waba.communicate(timeout=60)[0]
         states = [json.loads(line)["state"] for line in followed.splitlines()]
         assert watching.returncode == 0 and states[-1] == "completed", followed
+        assert watching_waba.returncode == 0 and first_counts != {"completed": 1}, counted
+        assert json.loads(counted.splitlines()[-1])["counts"] == {"completed": 1}
         assert states[0] in ("requested", "eligible", "queued", "awaiting_obo") and len(states) >= 3, followed
         assert len(states) == len(set(states))  # a line per change, not per look
 
