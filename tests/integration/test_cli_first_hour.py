@@ -7,10 +7,12 @@ import os
 import pty
 import subprocess
 
+import httpx
+
 from deploy.local.processes import NUMPORT
 from sandbox.state import read_scenario
 from services.gateway.status import KEY_COLLECTED
-from tests.integration.gateway_support import create_partner_with_cli
+from tests.integration.gateway_support import REQUEST, create_partner_with_cli
 from tests.integration.saga_support import migrate_fully, start
 from tests.integration.test_cli import REQUEST_FLAGS, numport
 
@@ -47,6 +49,14 @@ def test_batch_list_filters_and_a_number_already_migrating(gateway_stack, tmp_pa
     assert again.returncode == 4 and "in progress" in again.stdout and listed["id"] in again.stdout
     bogus = numport(gateway_stack, "list", "--state", "bogus")
     assert bogus.returncode == 1 and "query.state" in bogus.stderr and "'awaiting_code'" in bogus.stderr
+
+    with httpx.Client(base_url=gateway_stack.url, headers={"Authorization": f"Bearer {gateway_stack.key_a}"}) as api:
+        found = api.get("/v1/migrations", params={"phone_number": "0055 11 98765-4321"}).json()["data"]
+        refused = api.get("/v1/migrations", params={"state": "bogus"})
+        dry = api.post("/v1/migrations:dry-run", json={**REQUEST, "phone_number": "0055 11 98765 4321"}).json()
+    assert [m["id"] for m in found] == [listed["id"]] and dry["outcome"] == "in_progress" and dry["report"] == []
+    [field] = refused.json()["error"]["fields"]
+    assert refused.status_code == 422 and field["field"] == "query.state" and "'completed'" in field["problem"]
 
 
 def test_a_batch_refuses_a_file_that_is_not_utf8_and_shows_progress_only_on_a_terminal(gateway_stack, tmp_path):
