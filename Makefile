@@ -4,10 +4,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test setup asyncapi lint clean
+.PHONY: demo demo-partner-change test setup asyncapi lint clean
 
 demo: setup ## start Kafka, PostgreSQL, the sandbox and the services; run a migration end to end and show it
 	$(BIN)/numport demo
+
+demo-partner-change: setup ## the second demo: a customer moves its WABA to another partner (360dialog's partner change)
+	$(BIN)/python -m deploy.local.demo_partner_change
 
 test: setup ## the whole suite on real Kafka and PostgreSQL (started by the project itself)
 	$(BIN)/ruff check --quiet shared services sandbox deploy tests benchmarks
