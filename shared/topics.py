@@ -74,7 +74,7 @@ META_WEBHOOKS = Topic(
     "by the WABA. Meta redelivers for days, so consumers deduplicate on the record's content-derived id.",
     (ev.MetaWebhookChange,),  # type: ignore[arg-type] - a wire record, not a migration event
     producers=("gateway",),
-    consumers=("templates", "billing", "registration"),
+    consumers=("templates", "billing", "registration", "partner_change"),
     partitions=6,
 )
 
