@@ -82,10 +82,13 @@ async def start_services(env: dict[str, str], clock_file: str, **registration_en
     [key] = await create_partners_at(env["NUMPORT_DATABASE_URL"], "partner-a")
     env = {**env, "NUMPORT_CLOCK_OFFSET_FILE": clock_file}
     registration = ServiceProcess("registration", {**env, **registration_env}).start()
-    gateway = ServiceProcess("gateway", {**env, "NUMPORT_REGISTRATION_URL": f"http://127.0.0.1:{registration.port}"})
+    partner_change = ServiceProcess("partner_change", env).start()
+    gateway = ServiceProcess("gateway", {**env, "NUMPORT_REGISTRATION_URL": f"http://127.0.0.1:{registration.port}",
+                                         "NUMPORT_PARTNER_CHANGE_URL": f"http://127.0.0.1:{partner_change.port}"})
     processes = {"precheck": ServiceProcess("precheck", env).start(), "registration": registration,
                  "templates": ServiceProcess("templates", env).start(),
-                 "billing": ServiceProcess("billing", env).start(), "gateway": gateway.start()}
+                 "billing": ServiceProcess("billing", env).start(), "partner_change": partner_change,
+                 "gateway": gateway.start()}
     for process in processes.values():
         process.wait_ready()
     return Services(processes, key, clock_file)
