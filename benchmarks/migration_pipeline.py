@@ -14,7 +14,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -120,21 +122,25 @@ async def measure(local: infra.Infra, services: dict[str, ServiceProcess], sandb
 
 
 def table(requested: int, f: dict[str, Any]) -> str:
+    """Per migration gross (everything the run cost) and net (less what the idle stack costs over as long)."""
     run, quiet, n = f["run"], f["idle"], f["done"]
+
+    def row(label: str, key: str | list[str], digits: int) -> str:
+        keys = [key] if isinstance(key, str) else key
+        if any(run[k] is None or quiet[k] is None for k in keys):
+            return f"{label:<30}{'n/a':>10}"
+        spent, idle = sum(run[k] for k in keys), sum(quiet[k] for k in keys) / quiet["seconds"]
+        net = (spent - idle * run["seconds"]) / n
+        return f"{label:<30}{spent / n:>10.{digits}f}{net:>10.{digits}f}{idle:>10.{digits}f}"
+
     cpu = sorted(k for k in run if k.startswith("cpu:"))
-    lines = [f"\n{f'per migration (n = {n})':<34}{'run':>12}{'idle /s':>12}"]
-    for key in cpu:
-        lines.append(f"{'CPU ms  ' + key[4:]:<34}{run[key] / n:>12.2f}{quiet[key] / quiet['seconds']:>12.2f}")
-    total = sum(run[k] for k in cpu)
-    lines.append(f"{'CPU ms  total':<34}{total / n:>12.2f}{sum(quiet[k] for k in cpu) / quiet['seconds']:>12.2f}")
-    for key in ("statements", "commits"):
-        value = run[key]
-        per_second = quiet[key] / quiet["seconds"] if quiet[key] is not None else float("nan")
-        lines.append(f"{'PostgreSQL ' + key:<34}{(value / n if value is not None else float('nan')):>12.1f}"
-                     f"{per_second:>12.1f}")
-    lines += [f"{'Kafka events':<34}{f['events'] / n:>12.1f}",
-              f"{'Graph calls':<34}{f['calls'] / n:>12.1f}",
-              f"{'idle window (s)':<34}{'':>12}{quiet['seconds']:>12.1f}",
+    lines = [f"\n{f'per migration (n = {n})':<30}{'gross':>10}{'net':>10}{'idle /s':>10}"]
+    lines += [row(f"CPU ms  {k[4:]}", k, 2) for k in cpu] + [row("CPU ms  total", cpu, 2)]
+    lines += [row("PostgreSQL statements", "statements", 1), row("PostgreSQL commits", "commits", 1),
+              f"{'Kafka events':<30}{f['events'] / n:>10.1f}",
+              f"{'Graph calls':<30}{f['calls'] / n:>10.1f}",
+              f"idle window {quiet['seconds']:.1f} s; net = gross less the idle rate over the run's "
+              f"{run['seconds']:.1f} s",
               "wall clock (depends on other load on the machine):",
               f"  completed {n} of {requested} in {f['elapsed']:.1f} s · {n / f['elapsed']:.1f} migrations/s"
               + (f" · {f['stalled']} stalled (not counted)" if f["stalled"] else ""),
@@ -149,6 +155,7 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=1000, help="how many migrations (default 1000)")
     parser.add_argument("--warmup", type=int, default=20, help="migrations before measuring (default 20)")
     parser.add_argument("--idle", type=float, default=20.0, help="seconds of the quiet window (default 20)")
+    parser.add_argument("--save", type=Path, help="also write the raw figures here (JSON), to compare runs later")
     args = parser.parse_args()
     print(f"starting Kafka, PostgreSQL, the sandbox ({args.n + args.warmup} customers) and the services…")
     with infra.running() as local:
@@ -161,6 +168,8 @@ def main() -> None:
             figures = asyncio.run(measure(local, services, sandbox.url, f"http://127.0.0.1:{gateway_port}",
                                           args.n, args.warmup, args.idle))
     print(table(args.n, figures))
+    if args.save:
+        args.save.write_text(json.dumps(figures, indent=1))
 
 
 if __name__ == "__main__":
