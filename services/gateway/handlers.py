@@ -11,7 +11,7 @@ from shared.events import Event
 
 DETAIL_FIELDS = ("failed", "outcome", "message", "reason_code", "step", "phone_number_id", "completed_at", "ticket",
                  "position", "attempts_left", "key_prefix", "obo_request_id", "template_counts",
-                 "template_downtime_seconds")
+                 "template_downtime_seconds", "migration_intent_id")
 
 
 async def on_migration_events(events: list[Event], tx: Tx) -> None:

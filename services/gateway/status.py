@@ -15,8 +15,9 @@ class Status:
     next_action: str
 
 
-RANK = {"requested": 0, "eligible": 10, "awaiting_signup": 15, "queued": 20, "awaiting_obo": 30, "obo_accepted": 40,
-        "number_added": 50, "awaiting_code": 60, "escalated": 65, "verified": 70, "registered": 80, "completed": 100,
+RANK = {"requested": 0, "eligible": 10, "awaiting_signup": 15, "queued": 20, "awaiting_obo": 30, "awaiting_intent": 30,
+        "obo_accepted": 40, "number_added": 50, "intent_accepted": 55, "awaiting_code": 60, "escalated": 65,
+        "verified": 70, "registered": 80, "completed": 100,
         "ineligible": 999, "not_needed": 999, "failed": 999}
 AFTER = {
     "MigrationRequested": Status("requested", "numport is checking every migration requirement."),
@@ -35,6 +36,10 @@ AFTER = {
     "MigrationFailed": Status("failed", "Read the failure reason, fix it, then request the migration again."),
 }
 KEY_COLLECTED = "Nothing: the number's API key was collected (it is shown once, never again); the number is yours."
+# The no-code path (a solution-migration intent) has its own waits; once accepted, no code step follows.
+INTENT = {"INTENT_SET": Status("awaiting_intent", "Accept our migration intent in Business settings (Requests, "
+                                                  "Received); no code will be needed."),
+          "INTENT_ACCEPTED": Status("intent_accepted", "Nothing: the number moves with no code and keeps working.")}
 SIGNUP = Status("awaiting_signup", "Have the customer finish Embedded Signup, then post its result to "
                                    "/v1/embedded-signup/events.")
 
@@ -49,6 +54,8 @@ def evolve(current: Status | None, event: Event) -> Status | None:
         proposed = Status("not_needed", getattr(event, "message", ""))
     elif event.type == "NumberEligible" and getattr(event, "flow", None) == "embedded_signup":
         proposed = SIGNUP
+    elif event.type == "MigrationPathChosen" and getattr(event, "reason_code", None) in INTENT:
+        proposed = INTENT[event.reason_code]  # type: ignore[attr-defined]
     elif event.type in AFTER:
         proposed = AFTER[event.type]
     else:

@@ -18,23 +18,28 @@ if TYPE_CHECKING:  # domain.py calls this module
 
 
 def _no(code: str, message: str, solution_id: str | None = None) -> SolutionMigrationQualification:
+    """Worded so that, shown alone, it reads as the choice of a path and not as a blocker."""
     return SolutionMigrationQualification(qualifies=False, reason_code=code, message=message, solution_id=solution_id)
+
+
+def _code_path(why: str) -> str:
+    return f"The number moves with an ownership code: {why}"
 
 
 def qualification(req: MigrationRequested, f: Facts) -> SolutionMigrationQualification:
     """The first condition not met, in the order a support agent would check them; else QUALIFIES."""
     if req.flow != "programmatic":
-        return _no("NOT_PROGRAMMATIC", "The customer moves the number in their own Embedded Signup session.")
+        return _no("NOT_PROGRAMMATIC", "The no-code path is for programmatic migrations; Embedded Signup proves "
+                                       "ownership in the customer's own session.")
     if f.on_biz_app:
-        return _no("COEXISTENCE_NUMBER", "The number also runs on the WhatsApp Business app; such numbers need "
-                                         "the code path.")
+        return _no("COEXISTENCE_NUMBER", _code_path("it also runs on the WhatsApp Business app."))
     if f.source_waba_owner is None or f.source_waba_owner != f.destination_waba_owner:
-        return _no("DIFFERENT_PORTFOLIO", "The two WABAs are not held by the same business portfolio.")
+        return _no("DIFFERENT_PORTFOLIO", _code_path("the two WABAs are not held by the same business portfolio."))
     if f.destination_solution_id is None:
-        return _no("NO_DESTINATION_SOLUTION", "The destination WABA is on no Multi-Partner Solution of ours.")
+        return _no("NO_DESTINATION_SOLUTION", _code_path("the destination WABA is on no Multi-Partner Solution."))
     if f.destination_solution_status != "ACTIVE":
         return _no("DESTINATION_SOLUTION_NOT_ACTIVE",
-                   f"The destination solution is {f.destination_solution_status}, not ACTIVE.",
+                   _code_path(f"the destination solution is {f.destination_solution_status}, not ACTIVE."),
                    f.destination_solution_id)
     return SolutionMigrationQualification(
         qualifies=True, reason_code="QUALIFIES", solution_id=f.destination_solution_id,

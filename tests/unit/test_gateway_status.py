@@ -30,3 +30,14 @@ def test_finished_migrations_stay_finished_and_embedded_signup_waits_for_its_ses
     assert evolve(AFTER["MigrationFailed"], event("OboAccepted")) is None
     assert evolve(Status("requested", ""), event("NumberEligible", flow="embedded_signup")).state == "awaiting_signup"
     assert evolve(Status("requested", ""), event("MigrationNotNeeded", message="add it")).state == "not_needed"
+
+
+def test_the_no_code_path_waits_for_the_intent_and_skips_the_code_step():
+    waiting = evolve(AFTER["MigrationQueued"], event("MigrationPathChosen", reason_code="INTENT_SET"))
+    assert waiting.state == "awaiting_intent" and "migration intent" in waiting.next_action
+    accepted = evolve(waiting, event("MigrationPathChosen", reason_code="INTENT_ACCEPTED"))
+    assert accepted.state == "intent_accepted"
+    assert evolve(accepted, event("PhoneNumberAdded")) is None  # no "a code arrives" on this path
+    assert evolve(accepted, event("PhoneRegistered")).state == "registered"
+    assert evolve(waiting, event("PhoneNumberAdded")).state == "number_added"  # fell back: the code path shows
+    assert evolve(AFTER["MigrationQueued"], event("MigrationPathChosen", reason_code="QUALIFIES")) is None
