@@ -51,6 +51,7 @@ async def test_a_qualifying_number_moves_with_no_code_and_no_downtime(services, 
         migration_id = await start(api)
         watcher = asyncio.create_task(watch_number(eligible_world, migration_id, api, seen))
         intent_id = await wait_for_intent(eligible_world)
+        waiting = await wait_for(api, migration_id, "awaiting_intent")
         await customer_answers(services, intent_id, "accept")
         done = await wait_for(api, migration_id, "completed")
         await watcher
@@ -66,6 +67,7 @@ async def test_a_qualifying_number_moves_with_no_code_and_no_downtime(services, 
     assert "PhoneRegistered" in timeline and "VerificationCodeRequested" not in timeline
     assert "OboRequested" not in timeline
     assert done["detail"]["phone_number_id"] == NUMBER
+    assert "migration intent" in waiting["next_action"] and waiting["detail"]["migration_intent_id"] == intent_id
 
 
 async def test_a_number_that_does_not_qualify_takes_the_code_path(services, eligible_world):
