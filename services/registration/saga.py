@@ -67,8 +67,8 @@ class Registration:
                 return
             try:
                 with story.step(saga):
-                    await self.run_step(saga)
-                if (after := await repository.load(self.pool, migration_id)) and after.state == saga.state:
+                    state = await self.run_step(saga)
+                if state == saga.state:
                     raise TransientError(f"step {saga.state} made no progress")  # never spin on Meta
             except GraphPermanentError as error:
                 await self.fail(saga, saga.state, f"META_{error.code}", f"Meta refused {saga.state}: {error.message}")
@@ -82,7 +82,8 @@ class Registration:
                     await repository.set_timer(conn, saga.migration_id, "advance", retry_at)
                 return
 
-    async def run_step(self, saga: SagaRow) -> None:
+    async def run_step(self, saga: SagaRow) -> str:
+        """Returns the state the step committed (the loop reads the saga again only when it goes on)."""
         step, ctx = saga.state, self.ctx_factory(self.clock.now())
         if step == "api_key":
             return await self.issue_api_key(saga)
@@ -101,13 +102,15 @@ class Registration:
                 raise
             failpoints.hit(f"registration.after_send.{step}")
         await self.apply(saga, step, outcome)
+        return outcome.state
 
     async def record_sent(self, saga: SagaRow, step: str, attempt: int, ctx: steps.Context) -> str:
         """Commit the attempt (and for register the new PIN, encrypted) before Meta hears of it. A code entry also
         gets a timer that settles it from Meta's state if its answer never comes (attempt 0: numbered here)."""
         pin = self.cipher.decrypt(saga.pin_ciphertext) if saga.pin_ciphertext else ctx.new_pin()
         sent_at = self.clock.now()
-        async with self.pool.acquire() as conn, conn.transaction():
+        several = step == "verify_code" or (step == "register" and not saga.pin_ciphertext)  # else one statement
+        async with self.pool.acquire() as conn, conn.transaction() if several else contextlib.nullcontext():
             if step == "verify_code":
                 attempt, _ = await attempts.open_attempt(conn, saga.migration_id, step)
                 await repository.set_timer(conn, saga.migration_id, "verify_check",
@@ -158,7 +161,7 @@ class Registration:
                              message=message)
         await self.apply(saga, step, steps.Outcome("failed", events=[failed], clear=TIMER_KINDS))
 
-    async def issue_api_key(self, saga: SagaRow) -> None:
+    async def issue_api_key(self, saga: SagaRow) -> str:
         now = self.clock.now()
         key, digest, prefix = new_api_key("wa", saga.phone_number.lstrip("+"))
         async with self.pool.acquire() as conn, conn.transaction():
@@ -167,6 +170,7 @@ class Registration:
         completed = steps.event(ev.MigrationCompleted, saga, now, phone_number_id=saga.phone_number_id,
                                 completed_at=saga.completed_at or now)
         await self.apply(saga, "api_key", steps.Outcome("completed", events=[issued, completed], clear=TIMER_KINDS))
+        return "completed"
 
     async def start_next_in_line(self, waba_id: str) -> None:
         """Numbers of one WABA migrate one after another: the oldest queued one becomes runnable when the WABA
