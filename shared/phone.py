@@ -64,6 +64,16 @@ def _spell(lengths: list[int]) -> str:
     return ", ".join(map(str, lengths[:-1])) + f" or {lengths[-1]}"
 
 
+def as_filter(typed: str) -> str:
+    """What a search compares with the stored E.164: the number normalised, or, when it is none, its digits after
+    a '+' (which no stored number matches); a search never refuses what people type."""
+    try:
+        return to_e164(typed)
+    except InvalidPhoneNumber:
+        digits = "".join(c for c in typed if c.isdigit())
+        return "+" + (digits[2:] if typed.strip().startswith("00") else digits)
+
+
 class BrazilNinthDigit(enum.Enum):
     NOT_BRAZILIAN = "not_brazilian"
     SAME = "same"

@@ -29,12 +29,12 @@ from services.gateway.models import (
     Timeline,
     TimelineEntry,
 )
-from services.gateway.patterns import CURSOR, GRAPH_ID, PHONE
+from services.gateway.patterns import CURSOR, GRAPH_ID, NUMBER_FILTER
 from services.precheck.dry_run import DryRun
 from shared.clock import Clock
 from shared.errors import TransientError
 from shared.outages import retry_seconds
-from shared.phone import to_e164
+from shared.phone import as_filter
 from shared.secrets import hash_key
 
 RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait before trying again.", "schema": {"type": "integer"}}}
@@ -101,8 +101,8 @@ async def current_partner(caller: Annotated[Caller, Depends(current_caller)]) ->
 
 Partner = Annotated[str, Depends(current_partner)]
 WabaFilter = Annotated[str | None, Query(pattern=GRAPH_ID, description="The destination WABA.")]
-NumberFilter = Annotated[str | None, Query(pattern=PHONE, description="The number as typed or in E.164; "
-                                                                     "normalised as in a request.")]
+NumberFilter = Annotated[str | None, Query(pattern=NUMBER_FILTER, description="The number as typed or in "
+                                                                              "E.164; normalised as in a request.")]
 Cursor = Annotated[str | None, Query(pattern=CURSOR, description="next_cursor of the page before.")]
 
 
@@ -177,7 +177,7 @@ def create_api(deps: GatewayDeps) -> FastAPI:
                       phone_number: NumberFilter = None, limit: Annotated[int, Query(ge=1, le=200)] = 50,
                       cursor: Cursor = None) -> MigrationPage:
         after = repository.decode_cursor(cursor) if cursor else None
-        number = to_e164(phone_number) if phone_number else None  # the pattern admitted it: it normalises
+        number = as_filter(phone_number) if phone_number else None
         rows = await repository.page(deps.pool, partner_id, limit + 1, after, state, waba_id, number)
         more = len(rows) > limit
         rows = rows[:limit]

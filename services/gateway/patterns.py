@@ -13,6 +13,7 @@ from shared.phone import FEWEST, MOST  # digits of a WhatsApp number with its co
 
 GRAPH_ID = r"^[0-9]{1,20}$"
 E164 = r"^\+[1-9][0-9]{6,14}$"
+NUMBER_FILTER = r"^(?:\+|00)?[0-9][0-9 ().-]{5,31}$"  # a number as typed; a search normalises it (shared.phone)
 CURSOR = r"^[0-9]{1,16}\.[0-9a-f]{32}$"  # microseconds since the epoch, then the migration id (repository.py)
 SEPARATOR = "[ ().-]*"
 

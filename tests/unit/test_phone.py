@@ -6,7 +6,7 @@ import pytest
 from pydantic import ValidationError
 
 from services.gateway.models import MigrationRequest
-from shared.phone import InvalidPhoneNumber, same_line, to_e164
+from shared.phone import InvalidPhoneNumber, as_filter, same_line, to_e164
 
 
 @pytest.mark.parametrize("typed, e164", [
@@ -58,3 +58,9 @@ def test_every_refusal_says_what_is_wrong_in_our_words(typed, says):
         MigrationRequest.model_validate({**REQUEST, "phone_number": typed})
     assert [(e["loc"], e["type"]) for e in invalid.value.errors()] == [(("phone_number",), "phone_number_format")]
     assert says in invalid.value.errors()[0]["msg"]
+
+
+@pytest.mark.parametrize("typed, compared", [("0055 (11) 98765-4321", "+5511987654321"), ("+55 11 9876", "+55119876"),
+                                             ("0049 12", "+4912")])
+def test_a_search_normalises_a_number_and_never_refuses_one(typed, compared):
+    assert as_filter(typed) == compared
