@@ -67,7 +67,7 @@ async def wire(runtime: Runtime) -> AsyncIterator[Wired]:
     handlers = RegistrationHandlers(reg)
 
     async def run_scheduler() -> None:
-        await scheduler.run(reg, s.scheduler_tick_seconds, s.saga_concurrency)
+        await scheduler.run(reg, s.scheduler_tick_seconds, s.saga_concurrency, s.database_url)
 
     try:
         yield Wired({"number_eligible": handlers.on_number_eligible, "signup_finished": handlers.on_signup_finished,

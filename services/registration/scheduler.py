@@ -1,41 +1,103 @@
 """The saga's clockwork: starts the next number of each WABA, fires due timers, and advances every runnable saga
-(new ones, and those a crash left mid-way), several migrations at a time."""
+(new ones, and those a crash left mid-way), several migrations at a time.
+
+It looks for work when a commit changed a saga's state or a timer (LISTEN/NOTIFY: any replica, any code path), when
+the next timer falls due, and at the latest every `IDLE_SECONDS`; never more often than every `every` seconds. Each
+saga's work is a task of its own, so one slow saga never holds back the next look.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Awaitable
+import uuid
+from collections.abc import Awaitable, Callable
+
+import asyncpg
 
 from services.registration import domain, repository
 from services.registration.saga import Registration
+from shared.clock import SystemClock
 
 log = logging.getLogger("numport.registration.scheduler")
 RUNNABLE = f"state NOT IN ({', '.join(repr(state) for state in sorted(domain.WAITING | domain.FINISHED))})"
+CHANNEL = "registration_work"
+IDLE_SECONDS = 5.0  # the fallback look, for a notification lost while the listening connection was re-opened
 
 
-async def tick(reg: Registration, concurrency: int = 8) -> None:
-    """Different migrations advance side by side (each under its own lock); one migration never twice at once."""
-    gate = asyncio.Semaphore(concurrency)
+class Workers:
+    """At most `concurrency` sagas worked on at once, each migration at most once in this process."""
 
-    async def guarded(work: Awaitable[None]) -> None:
-        async with gate:
-            try:
-                await work
-            except Exception as error:  # one saga's trouble must not stop the others
-                log.warning("saga work failed, will be retried", extra={"error": repr(error)})
+    def __init__(self, concurrency: int, done: Callable[[], None]) -> None:
+        self.gate, self.busy, self.done = asyncio.Semaphore(concurrency), set[uuid.UUID](), done
+        self.tasks: set[asyncio.Task[None]] = set()
 
-    await repository.start_free_wabas(reg.pool, reg.clock.now())
-    timers = await repository.due_timers(reg.pool, reg.clock.now(), limit=500)
-    runnable = await reg.pool.fetch(f"SELECT migration_id FROM sagas WHERE {RUNNABLE} LIMIT 500")
-    await asyncio.gather(*(guarded(reg.on_timer(t["migration_id"], t["kind"])) for t in timers),
-                         *(guarded(reg.advance(r["migration_id"], wait=False)) for r in runnable))
+    def start(self, migration_id: uuid.UUID, work: Callable[[], Awaitable[None]]) -> None:
+        if migration_id in self.busy:
+            return
+        self.busy.add(migration_id)
+        task = asyncio.create_task(self._run(migration_id, work))
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
 
-
-async def run(reg: Registration, every: float, concurrency: int = 8) -> None:
-    while True:
+    async def _run(self, migration_id: uuid.UUID, work: Callable[[], Awaitable[None]]) -> None:
         try:
-            await tick(reg, concurrency)
-        except Exception as error:  # Meta or PostgreSQL away: nothing is lost, the next tick tries again
-            log.warning("scheduler tick failed", extra={"error": repr(error)})
-        await asyncio.sleep(every)
+            async with self.gate:
+                await work()
+        except Exception as error:  # one saga's trouble must not stop the others
+            log.warning("saga work failed, will be retried", extra={"error": repr(error)})
+        finally:
+            self.busy.discard(migration_id)
+            self.done()  # its commits may have made more work (a timer, the next number of the WABA)
+
+
+async def tick(reg: Registration, workers: Workers) -> float | None:
+    """Hand out what is due now; returns the seconds until the next timer falls due (None: no timer)."""
+    now = reg.clock.now()
+    await repository.start_free_wabas(reg.pool, now)
+    for timer in await repository.due_timers(reg.pool, now, limit=500):
+        workers.start(timer["migration_id"], lambda t=timer: reg.on_timer(t["migration_id"], t["kind"]))
+    for row in await reg.pool.fetch(f"SELECT migration_id FROM sagas WHERE {RUNNABLE} LIMIT 500"):
+        workers.start(row["migration_id"], lambda m=row["migration_id"]: reg.advance(m, wait=False))
+    following = await reg.pool.fetchval("SELECT min(due_at) FROM timers WHERE due_at > $1", now)
+    return None if following is None else max(0.0, (following - now).total_seconds())
+
+
+async def run(reg: Registration, every: float, concurrency: int = 8, listen_url: str | None = None) -> None:
+    wake = asyncio.Event()
+    workers = Workers(concurrency, wake.set)
+    # A clock moved from outside (tests, rehearsals) makes timers due without any commit: look every `every`.
+    longest = IDLE_SECONDS if isinstance(reg.clock, SystemClock) else 0.0
+    listener: asyncpg.Connection | None = None
+    try:
+        while True:
+            listener = await _listen(listener, listen_url, wake)
+            wake.clear()
+            try:
+                following = await tick(reg, workers)
+            except Exception as error:  # Meta or PostgreSQL away: nothing is lost, the next look tries again
+                log.warning("scheduler tick failed", extra={"error": repr(error)})
+                following = None
+            await asyncio.sleep(every)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(wake.wait(), min(longest, following if following is not None else longest))
+    finally:
+        for task in list(workers.tasks):
+            task.cancel()
+        if listener is not None:
+            listener.terminate()
+
+
+async def _listen(listener: asyncpg.Connection | None, url: str | None,
+                  wake: asyncio.Event) -> asyncpg.Connection | None:
+    """The connection that hears commits of work, (re-)opened when gone; without it the fallback look still runs."""
+    if url is None or (listener is not None and not listener.is_closed()):
+        return listener
+    try:
+        conn = await asyncpg.connect(url, timeout=5.0, server_settings={"application_name": "numport-scheduler"})
+        await conn.add_listener(CHANNEL, lambda *_: wake.set())
+        return conn
+    except (OSError, asyncpg.PostgresError, TimeoutError) as error:
+        log.info("scheduler not woken by commits for now, looks every few seconds", extra={"error": repr(error)})
+        return None
