@@ -84,7 +84,7 @@ async def test_three_numbers_move_at_one_instant_a_subset_is_refused_and_permiss
         assert [(await new.get(f"/v1/numbers/{n}")).json()["access"] for n in numbers] == ["manage", "manage", "read"]
 
 
-async def test_refusals_each_with_its_code_and_field(stack):
+async def test_refusals_each_with_its_code_and_field_and_the_idempotency_key(stack):
     waba, _ = await pc.waba_of_three(stack, next(wabas))
     async with stack.client("customer") as customer:
         cases = {"partner-z": (422, "unknown_destination_partner", "destination_partner_id"),
@@ -94,6 +94,17 @@ async def test_refusals_each_with_its_code_and_field(stack):
             answer = await request(customer, waba, destination)
             error = answer.json()["error"]
             assert (answer.status_code, error["code"], error["fields"][0]["field"]) == expected, answer.text
+        invalid = await request(customer, waba, "partner-b", country="Germany")
+        assert (invalid.status_code, invalid.json()["error"]["fields"][0]["field"]) == (422, "country")
+        spare, _ = await pc.waba_of_three(stack, next(wabas))
+        once = {"Idempotency-Key": f"k-{spare}"}
+        first, again = [await customer.post("/v1/partner-changes", headers=once, json={
+            "waba_id": spare, "destination_partner_id": "partner-m", "legal_name": "Acme", "country": "DE"})
+            for _ in range(2)]
+        assert first.status_code == again.status_code == 201 and first.json()["id"] == again.json()["id"]
+        other = await customer.post("/v1/partner-changes", headers=once, json={
+            "waba_id": spare, "destination_partner_id": "partner-b", "legal_name": "Acme", "country": "DE"})
+        assert (other.status_code, other.json()["error"]["code"]) == (409, "conflict")
         migrating = f"+49151{waba[-2:]}000009"
         await produce(stack.bootstrap, held(migrating, waba, "partner-a", migrating_only=True))
         busy = await until(lambda: _refused(customer, waba), what="the migration to be seen")
