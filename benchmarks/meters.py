@@ -85,6 +85,15 @@ class Meter:
         return Snapshot(cpu, None if statements is None else statements - own["statements"],
                         commits - own["commits"], at)
 
+    async def by_query(self) -> dict[str, int]:
+        """Calls per statement text so far (pg_stat_statements), to see which ones a run repeats most."""
+        if not self.statements_available:
+            return {}
+        self.own["statements"] += 1
+        self.own["commits"] += 1
+        rows = await self.conn.fetch("SELECT query, sum(calls)::bigint AS calls FROM pg_stat_statements GROUP BY 1")
+        return {r["query"]: r["calls"] for r in rows}
+
     async def close(self) -> None:
         await self.conn.close()
 

@@ -146,7 +146,9 @@ def table(requested: int, f: dict[str, Any]) -> str:
               + (f" · {f['stalled']} stalled (not counted)" if f["stalled"] else ""),
               f"  request -> completed      {pipeline_run.quantiles(f['latencies'])}",
               f"  request -> NumberEligible {pipeline_run.quantiles(f['eligible'])}",
-              "peak RSS  " + " · ".join(f"{k} {v:.0f} MiB" for k, v in f["rss"].items())]
+              "peak RSS  " + " · ".join(f"{k} {v:.0f} MiB" for k, v in f["rss"].items()),
+              "statements run most often (per migration):"]
+    lines += [f"{calls / n:>8.1f}  {' '.join(query.split())[:110]}" for query, calls in f.get("queries", [])]
     return "\n".join(lines)
 
 

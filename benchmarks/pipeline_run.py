@@ -14,6 +14,7 @@ from benchmarks.meters import Meter, delta
 
 FAILED = ("failed", "ineligible", "escalated")
 NUMBER_ID = 510000000000000  # customer i's number id in the benchmark's world
+TOP_QUERIES = 25  # the statements run most often, listed under the table
 STALL_SECONDS = 90.0  # no migration completed for this long: the rest are reported as stalled
 
 
@@ -87,17 +88,20 @@ class Driver:
         await asyncio.sleep(2.0)  # the warm-up's tail (relays, statistics) settles first
         self.stalled = 0
         since = await self.meter.conn.fetchval("SELECT now()")
+        queries = await self.meter.by_query()
         calls, before, started = await self.calls(), await self.meter.snapshot(time.monotonic()), time.monotonic()
         ids = await self.run(customers)
         elapsed = time.monotonic() - started
         calls = await self.calls() - calls
         await asyncio.sleep(3.0)  # backends report their commits to the statistics within a few seconds
         after = await self.meter.snapshot(time.monotonic())
+        queries = {q: c - queries.get(q, 0) for q, c in (await self.meter.by_query()).items()}
         await asyncio.sleep(idle)
         quiet = await self.meter.snapshot(time.monotonic())
         return {"run": delta(before, after), "idle": delta(after, quiet), "done": len(ids) - self.stalled,
                 "stalled": self.stalled, "elapsed": elapsed,
-                "calls": calls, **await self._read_model(ids, since)}
+                "calls": calls, "queries": sorted(queries.items(), key=lambda qc: -qc[1])[:TOP_QUERIES],
+                **await self._read_model(ids, since)}
 
     async def _read_model(self, ids: list[str], since: Any) -> dict[str, Any]:
         conn = self.meter.conn
