@@ -1,7 +1,8 @@
 """One poll at a time: records in order, dead letters in bulk, and a pause instead of a tight loop when stuck.
 
-Records of a poll are handled one after another (batch subscriptions one transaction per topic), so a key's
-order holds. Their dead letters are all sent at once and awaited together before the poll is acknowledged.
+Records of one key are handled one after another (batch subscriptions one transaction per topic), so a key's
+order holds; single events of different keys side by side. Their dead letters are all sent at once and awaited
+together before the poll is acknowledged.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ Resume = dict[tuple[str, int], int]  # (topic, partition) -> the offset to read 
 MAX_PAUSE_SECONDS = 30.0
 # Handling stops after this long and the rest of the poll is read again, well inside Kafka's max.poll.interval.ms.
 POLL_BUDGET_SECONDS = 60.0
+KEYS_AT_ONCE = 8  # single events of different keys handled side by side, within the connection pool's reach
 
 
 @dataclass
@@ -53,9 +55,30 @@ class Poller:
 
     async def _run(self, routes: Routes, records: list[Record],
                    letters: DeadLetters) -> tuple[list[Record], list[Record], Exception | None]:
-        """Returns the records left unhandled, the first of each partition in the unit that failed, and its error."""
-        units = _units(routes, records)
-        deadline = time.monotonic() + POLL_BUDGET_SECONDS
+        """Returns the records left unhandled, the first of each partition in the unit that failed, and its error.
+
+        Single events of different keys are handled side by side, each key's in poll order: a poll of many
+        migrations does not wait for each one's outside reads in turn. A key that fails stops; the others go on,
+        and what they did after the failing offset is read again and found done (inbox)."""
+        units, deadline = _units(routes, records), time.monotonic() + POLL_BUDGET_SECONDS
+        lanes: dict[bytes | None, list[list[Record]]] = {}
+        for unit in units:
+            lanes.setdefault(None if routes[unit[0].topic][0].batch else unit[0].key, []).append(unit)
+        if len(lanes) == 1 or None in lanes:  # batch units keep the poll's order as it is
+            return await self._in_order(routes, units, letters, deadline)
+        gate = asyncio.Semaphore(KEYS_AT_ONCE)
+
+        async def lane(own: list[list[Record]]) -> tuple[list[Record], list[Record], Exception | None]:
+            async with gate:
+                return await self._in_order(routes, own, letters, deadline)
+
+        results = await asyncio.gather(*(lane(own) for own in lanes.values()))
+        position = {id(r): i for i, r in enumerate(records)}
+        left = sorted((r for result in results for r in result[0]), key=lambda r: position[id(r)])
+        return left, [r for result in results for r in result[1]], next((e for *_, e in results if e), None)
+
+    async def _in_order(self, routes: Routes, units: list[list[Record]], letters: DeadLetters,
+                        deadline: float) -> tuple[list[Record], list[Record], Exception | None]:
         for index, unit in enumerate(units):
             if time.monotonic() > deadline:
                 return [r for u in units[index:] for r in u], [], None
