@@ -86,7 +86,9 @@ def count_statements(local: infra.Infra) -> None:
 
 
 @contextlib.contextmanager
-def services_on(local: infra.Infra, sandbox_url: str, gateway_port: int) -> Iterator[dict[str, ServiceProcess]]:
+def services_on(local: infra.Infra, sandbox_url: str, gateway_port: int,
+                replicas: dict[str, int]) -> Iterator[dict[str, ServiceProcess]]:
+    """Every service of the local stack; `replicas`: more than one process of some (named `<service>#2`, …)."""
     env = stack.services_env(local.kafka_bootstrap, local.database_url, sandbox_url, **SETTINGS)
     started: dict[str, ServiceProcess] = {}
     try:
@@ -95,6 +97,8 @@ def services_on(local: infra.Infra, sandbox_url: str, gateway_port: int) -> Iter
                 env["NUMPORT_REGISTRATION_URL"] = f"http://127.0.0.1:{started['registration'].port}"
             port = gateway_port if name == "gateway" else None
             started[name] = ServiceProcess(name, env, port).start()
+            for extra in range(2, replicas.get(name, 1) + 1):
+                started[f"{name}#{extra}"] = ServiceProcess(name, env).start()
         for process in started.values():
             process.wait_ready(60.0)
         yield started
@@ -152,11 +156,16 @@ def table(requested: int, f: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def replicas(spec: str) -> dict[str, int]:
+    return {name: int(count) for name, count in (part.split("=") for part in spec.split(",") if part)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=1000, help="how many migrations (default 1000)")
     parser.add_argument("--warmup", type=int, default=20, help="migrations before measuring (default 20)")
     parser.add_argument("--idle", type=float, default=20.0, help="seconds of the quiet window (default 20)")
+    parser.add_argument("--replicas", default="", help="e.g. registration=2,precheck=2 (default: one of each)")
     parser.add_argument("--save", type=Path, help="also write the raw figures here (JSON), to compare runs later")
     args = parser.parse_args()
     print(f"starting Kafka, PostgreSQL, the sandbox ({args.n + args.warmup} customers) and the services…")
@@ -166,7 +175,7 @@ def main() -> None:
         gateway_port = free_port()
         hooks = f"http://127.0.0.1:{gateway_port}/webhooks/meta"
         with SandboxProcess(world(args.n + args.warmup), hooks, stack.APP_SECRET) as sandbox, \
-                services_on(local, sandbox.url, gateway_port) as services:
+                services_on(local, sandbox.url, gateway_port, replicas(args.replicas)) as services:
             figures = asyncio.run(measure(local, services, sandbox.url, f"http://127.0.0.1:{gateway_port}",
                                           args.n, args.warmup, args.idle))
     print(table(args.n, figures))
