@@ -1,0 +1,37 @@
+"""A commit that queues outbox rows wakes the relay at once; its poll is only the fallback for a lost notification."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from deploy.local import kafkaio as kafka
+from shared import db, outbox
+from shared.kafka import Producer
+from shared.topics import MIGRATION_REQUESTS
+from tests.factories import migration_requested
+
+FALLBACK_SECONDS = 30.0  # far longer than the test may take: only the notification can explain a prompt publish
+
+
+async def test_a_commit_that_queues_events_wakes_its_relay(clean):
+    pool = await db.open_pool(clean.database_url, "testsvc")
+    producer = Producer(clean.kafka_bootstrap, client_id="numport-testsvc")
+    await producer.start()
+    relay = outbox.Relay(pool, producer, "testsvc", 500, FALLBACK_SECONDS, clean.database_url)
+    running = asyncio.create_task(relay.run())
+    try:
+        await asyncio.sleep(1.0)  # the relay's first pass found nothing; it now waits for a commit
+        event = migration_requested()
+        started = time.monotonic()
+        async with pool.acquire() as conn, conn.transaction():
+            await outbox.append(conn, [event])
+        published = await kafka.read(clean.kafka_bootstrap, MIGRATION_REQUESTS.name, timeout=10.0)
+        assert [r.key for r in published] == [event.phone_number.encode()]
+        assert time.monotonic() - started < 5.0
+        assert await pool.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL") == 0
+    finally:
+        await relay.drain()
+        await running
+        await producer.stop()
+        await pool.close()
