@@ -33,8 +33,38 @@ def international(value: str) -> str:
     return value
 
 
-class MigrationRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+def _holds_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    return isinstance(value, list | tuple) and any(map(_holds_nul, value))
+
+
+NO_NUL = "^[^\\x00]*$"
+
+
+def _state_no_nul(schema: dict[str, Any]) -> None:
+    """The document says it too: a free-text field without a pattern of its own gets one that excludes NUL."""
+    for prop in schema.get("properties", {}).values():
+        for option in prop.get("anyOf", [prop]):
+            if option.get("type") == "string" and "pattern" not in option and "format" not in option:
+                option["pattern"] = NO_NUL
+
+
+class Inbound(BaseModel):
+    """A request body. PostgreSQL's text cannot hold a NUL character, so one anywhere is refused here, naming its
+    field, instead of surfacing at the database as our fault."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_state_no_nul)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        if _holds_nul(value):
+            raise PydanticCustomError("nul_character", "Contains a NUL character (U+0000), which no field accepts.")
+        return value
+
+
+class MigrationRequest(Inbound):
 
     phone_number: str = Field(
         description="The number as the customer typed it, in international format: an optional '+' or '00', the "
@@ -100,8 +130,7 @@ class MigrationPage(BaseModel):
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page.")
 
 
-class BatchRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class BatchRequest(Inbound):
     items: list[dict[str, Any]] = Field(min_length=1, max_length=500,
                                         description="Migration requests (each one a MigrationRequest), validated "
                                                     "one by one: a row that is not valid is rejected in the answer, "

@@ -10,10 +10,11 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Path, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from services.gateway.api import ERRORS, current_caller
 from services.gateway.callers import Caller
+from services.gateway.models import Inbound
 from services.gateway.partner_change_client import PartnerChangeClient, unavailable
 from services.gateway.patterns import E164, GRAPH_ID
 
@@ -26,8 +27,7 @@ CallerDep = Annotated[Caller, Depends(current_caller)]
 ANSWERS: dict[int | str, dict[str, Any]] = {**ERRORS}
 
 
-class PartnerChangeRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class PartnerChangeRequest(Inbound):
     waba_id: str = Field(pattern=GRAPH_ID, description="Your WABA; every one of its numbers moves.")
     destination_partner_id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$",
                                         description="The new partner's id; ask the partner for it.")
@@ -36,13 +36,11 @@ class PartnerChangeRequest(BaseModel):
     phone_numbers: Numbers | None = Field(default=None, description="Optional; if given, every number of the WABA.")
 
 
-class NumbersReviewed(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class NumbersReviewed(Inbound):
     phone_numbers: Numbers = Field(description="The numbers you saw in the change: all of the WABA's.")
 
 
-class PermissionsGrant(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class PermissionsGrant(Inbound):
     managed_numbers: Numbers = Field(description="The numbers the new partner may manage; it reads the others.")
 
 

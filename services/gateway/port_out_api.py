@@ -13,13 +13,13 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Request
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, Field, field_validator
 
 from services.gateway import port_out_store as store
 from services.gateway import problems, repository
 from services.gateway.api import ERRORS, current_caller
 from services.gateway.callers import Caller
-from services.gateway.models import international
+from services.gateway.models import Inbound, international
 from services.gateway.patterns import PHONE
 from shared import outbox
 from shared.events import PortOutRequested
@@ -38,8 +38,7 @@ NEXT = {  # what the customer does next; the steps themselves come from partner_
 }
 
 
-class PortOutRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class PortOutRequest(Inbound):
     phone_number: str = Field(max_length=32, json_schema_extra={"pattern": PHONE}, examples=["+55 11 98765-4321"],
                               description="The number that leaves us, in international format.")
 

@@ -10,10 +10,11 @@ from typing import Literal, TypeVar
 
 import asyncpg
 from fastapi import APIRouter, HTTPException, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from services.gateway import repository
 from services.gateway.api import ERRORS, Partner, view
+from services.gateway.models import Inbound
 from services.gateway.problems import ApiProblem
 from services.gateway.registration_client import RegistrationClient, RegistrationUnavailable
 from services.gateway.status import KEY_COLLECTED
@@ -24,13 +25,11 @@ CODE_STATUS = {"verified": 200, "code_requested": 202, "wrong_code": 422, "new_c
                "not_waiting": 409, "not_found": 404}
 
 
-class VerificationCode(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class VerificationCode(Inbound):
     code: str = Field(pattern=r"^[0-9]{6}$", description="The 6 digits the phone received by SMS or call.")
 
 
-class NewCode(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class NewCode(Inbound):
     method: Literal["SMS", "VOICE"] = Field(default="SMS", description="How Meta should deliver the new code.")
 
 
@@ -44,8 +43,7 @@ class ApiKey(BaseModel):
     api_key: str = Field(description="The number's API key; shown this once, stored only as a hash.")
 
 
-class SignupResult(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class SignupResult(Inbound):
     migration_id: uuid.UUID
     waba_id: str = Field(pattern=r"^[0-9]{1,20}$", description="The WABA Embedded Signup created.")
     phone_number_id: str = Field(pattern=r"^[0-9]{1,20}$", description="The number's id from the signup session.")

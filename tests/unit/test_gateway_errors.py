@@ -111,3 +111,38 @@ def test_the_cli_describes_any_failed_call_in_one_line():
     assert describe(busy, busy.json()) == "meta_busy: Meta is busy right now; try again. [retry after 3 s]"
     page = httpx.Response(502, text="<html>Bad Gateway</html>")
     assert describe(page, None) == "HTTP 502 from the gateway, without a numport error in the answer"
+
+
+
+def test_every_request_body_of_the_api_is_refused_a_nul_character():
+    import importlib
+    import pkgutil
+
+    from fastapi import APIRouter
+    from fastapi.routing import APIRoute
+
+    import services.gateway
+    from services.gateway.models import Inbound
+
+    modules = [importlib.import_module(f"services.gateway.{m.name}")
+               for m in pkgutil.iter_modules(services.gateway.__path__)]
+    app = create_api(GatewayDeps(FailingPool(RuntimeError()), precheck=None, clock=SystemClock()))  # type: ignore[arg-type]
+    routes = [*app.routes, *(r for m in modules if isinstance(getattr(m, "router", None), APIRouter)
+                             for r in m.router.routes)]
+    bodies = {r.path: r.body_field.field_info.annotation for r in routes if isinstance(r, APIRoute) and r.body_field}
+    assert len(bodies) >= 10 and all(issubclass(model, Inbound) for model in bodies.values()), bodies
+
+
+@pytest.mark.parametrize(("body", "field"), [
+    ({"phone_number": "+5511987654321", "business_id": "1", "destination_waba_id": "2", "display_name": "Acme\x00"},
+     "display_name"),
+    ({"phone_number": "+55119876\x0054321", "business_id": "1", "destination_waba_id": "2"}, "phone_number"),
+])
+def test_a_nul_character_is_refused_naming_its_field(body, field):
+    from pydantic import ValidationError
+
+    from services.gateway.models import MigrationRequest
+
+    with pytest.raises(ValidationError) as refused:
+        MigrationRequest.model_validate(body)
+    assert any(e["loc"][0] == field for e in refused.value.errors()), refused.value.errors()
