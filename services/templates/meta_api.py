@@ -7,9 +7,9 @@ from typing import Any
 
 from services.templates.domain import Call, Template
 from shared.graph import GraphClient
+from shared.graph_pages import PAGE, every_node
 
 TEMPLATE_FIELDS = ["id", "name", "language", "status", "category", "quality_score"]
-PAGE = 100  # the most a Graph listing returns at once
 
 
 def template_of(node: dict[str, Any]) -> Template:
@@ -27,16 +27,8 @@ class MetaTemplatesApi:
         self.graph, self.migrations = graph, migrations
 
     async def templates(self, waba_id: str) -> list[Template]:
-        found: list[Template] = []
-        after: str | None = None
-        while True:
-            page = await self.graph.get(f"/{waba_id}/message_templates", fields=TEMPLATE_FIELDS, waba=waba_id,
-                                        limit=PAGE, **({"after": after} if after else {}))
-            found += [template_of(node) for node in page.get("data", [])]
-            paging = page.get("paging") or {}
-            after = (paging.get("cursors") or {}).get("after")
-            if not paging.get("next") or not after or not page.get("data"):
-                return found
+        nodes = await every_node(self.graph, f"/{waba_id}/message_templates", TEMPLATE_FIELDS, waba_id, PAGE)
+        return [template_of(node) for node in nodes]
 
     async def limit_facts(self, waba_id: str) -> tuple[bool, bool]:
         """(its business is verified, a number registered in it has an approved display name)."""

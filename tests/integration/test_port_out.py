@@ -101,3 +101,24 @@ async def test_shared_waba_ticket_reminds_escalates_at_72_hours_and_closes_on_th
     assert events[0]["ticket"]["topic"] == "2FA disable request"
     assert events[3]["reason_code"] == "TWO_STEP_TICKET_OVERDUE"
     assert events[4]["detected_by"] == "webhook" and events[4]["ticket_closed"] is True
+
+
+async def test_a_number_our_waba_no_longer_lists_is_departed_at_once_and_the_listing_is_read_to_its_end(
+        service_env, world, sandbox_server, db, clean):
+    crowd = scenario()
+    others = [{"id": f"5200000000{i:05d}", "waba_id": OWNED_WABA, "display_phone_number": f"+55119876{i:05d}"}
+              for i in range(150)]
+    crowd["phone_numbers"] = others + crowd["phone_numbers"]
+    world.load(crowd)  # the owned number is listed after 150 others: on the second page of 100
+    listed, gone = request(OWNED_NUMBER, OWNED_WABA, known_id=False), request(
+        ("519999999999999", "+5511987659999"), OWNED_WABA, known_id=False)  # left before anyone asked
+    async with port_out_service(service_env, ShiftedClock()):
+        for asked in (listed, gone):
+            await kafkaio.produce_event(clean.kafka_bootstrap, asked)
+        row = await row_when(db, listed.migration_id, state="awaiting_two_step_off")
+        left = await row_when(db, gone.migration_id, state="departed")
+        events = await port_out_events(clean.kafka_bootstrap, gone.migration_id, 3)
+    assert row["phone_number_id"] == OWNED_NUMBER[0]
+    assert (left["detected_by"], left["subscription"]) == ("read", "customer_told_to_cancel")
+    assert [e["type"] for e in events] == ["PortOutStarted", "TwoStepVerificationOff", "PhoneDeparted"]
+    assert datetime.fromisoformat(events[2]["departed_at"]) == left["departed_at"]

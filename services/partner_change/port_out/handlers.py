@@ -33,14 +33,19 @@ class PortOuts:
 
     async def on_requested(self, event: PortOutRequested, unit: Unit) -> None:
         owner, held_for = await self.graph.owners(event.waba_id)
+        ownership = domain.ownership(owner, held_for, self.our_business_id)
         number_id = event.phone_number_id or await self.graph.number_id(event.waba_id, event.phone_number)
-        state = await self.graph.number_state(event.waba_id, number_id)
         now = self.clock.now()
-        row, events = transitions.start(event, number_id, domain.ownership(owner, held_for, self.our_business_id),
-                                        state.pin_enabled, now, self.limits)
+        if number_id is None:
+            row, events = transitions.gone_before_asked(event, ownership, now, self.limits)
+        else:
+            state = await self.graph.number_state(event.waba_id, number_id)
+            row, events = transitions.start(event, number_id, ownership, state.pin_enabled, now, self.limits)
         async with unit.transaction() as tx:
             if await repository.insert(tx.conn, row, now):
                 await tx.emit(*events)
+                if number_id is None:
+                    await repository.release(tx.conn, event.phone_number, event.waba_id)
 
     async def on_webhook(self, change: MetaWebhookChange, unit: Unit) -> None:
         number = number_of(change)

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from services.partner_change.port_out.domain import meta_time
-from shared.errors import PermanentError
 from shared.graph import GraphClient
+from shared.graph_pages import every_node
 from shared.phone import to_e164
 
 
@@ -32,18 +32,16 @@ class PortOutGraph:
         return (waba.get("owner_business_info") or {}).get("id"), (waba.get("on_behalf_of_business_info") or {}).get(
             "id")
 
-    async def number_id(self, waba_id: str, e164: str) -> str:
-        listing = await self.graph.get(f"/{waba_id}/phone_numbers", fields=["id", "display_phone_number"],
-                                       waba=waba_id, limit=100)
-        found = [n["id"] for n in listing.get("data", []) if to_e164(n.get("display_phone_number", "")) == e164]
-        if not found:
-            raise PermanentError(f"WABA {waba_id} does not list {e164}: it is not ours to let go")
-        return found[0]
+    async def number_id(self, waba_id: str, e164: str) -> str | None:
+        """None: our WABA no longer lists the number, so it left before anyone asked."""
+        listed = await every_node(self.graph, f"/{waba_id}/phone_numbers", ["id", "display_phone_number"], waba_id)
+        found = [n["id"] for n in listed if to_e164(n.get("display_phone_number", "")) == e164]
+        return found[0] if found else None
 
     async def number_state(self, waba_id: str, number_id: str) -> NumberState:
         number = await self.graph.get(f"/{number_id}", fields=["id", "is_pin_enabled", "last_onboarded_time"],
                                       waba=waba_id)
-        listing = await self.graph.get(f"/{waba_id}/phone_numbers", fields=["id"], waba=waba_id, limit=100)
-        listed = any(n.get("id") == number_id for n in listing.get("data", []))
+        listing = await every_node(self.graph, f"/{waba_id}/phone_numbers", ["id"], waba_id)
+        listed = any(n.get("id") == number_id for n in listing)
         return NumberState(bool(number.get("is_pin_enabled", True)), listed,
                            meta_time(number.get("last_onboarded_time")))

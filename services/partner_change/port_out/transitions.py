@@ -62,6 +62,17 @@ def start(request: ev.PortOutRequested, number_id: str, ownership: str, pin_enab
     return {**row, **off.changes}, [started, *off.events]
 
 
+def gone_before_asked(request: ev.PortOutRequested, ownership: str, now: datetime,
+                      limits: Limits) -> tuple[dict[str, Any], list[ev.Event]]:
+    """Our WABA no longer lists the number: it left before anyone asked, so there is nothing to switch off. Billing
+    stops now, the latest instant it can have left (its messages stopped reaching us then anyway)."""
+    row, started = start(request, request.phone_number_id or "", ownership, True, now, limits)
+    p = PortOut(request.migration_id, request.phone_number, request.waba_id, request.partner_id, now,
+                row["state"], row["ticket"], row["due_at"], 0, row["next_reminder_at"], None)
+    gone = departed(p, now, "read", now, limits)
+    return {**row, **gone.changes}, [*started, *gone.events]
+
+
 def two_step_off(p: PortOut, detected_by: str, now: datetime) -> Outcome:
     """Meta shows two-step verification off: the ticket (if any) closes itself and we wait for the number to go."""
     if p.state != AWAITING_TWO_STEP_OFF:
