@@ -13,7 +13,7 @@ demo-partner-change: setup ## the second demo: a customer moves its WABA to anot
 	$(BIN)/python -m deploy.local.demo_partner_change
 
 test: setup ## the whole suite on real Kafka and PostgreSQL (started by the project itself)
-	$(BIN)/ruff check --quiet shared services sandbox deploy tests benchmarks
+	$(BIN)/ruff check --quiet shared services sandbox deploy tests benchmarks numport_cli
 	$(BIN)/numport asyncapi --check
 	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
@@ -33,7 +33,7 @@ asyncapi: setup ## regenerate docs/asyncapi/*.yaml from the code
 	$(BIN)/numport asyncapi
 
 lint: setup
-	$(BIN)/ruff check shared services sandbox deploy tests benchmarks
+	$(BIN)/ruff check shared services sandbox deploy tests benchmarks numport_cli
 
 clean:
 	rm -rf $(VENV) .cache
