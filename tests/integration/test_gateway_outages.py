@@ -44,7 +44,36 @@ def every_operation(migration_id: str) -> dict[tuple[str, str], tuple[dict[str, 
         ("post", "/v1/embedded-signup/events"): (dict(json=signup), 409),
         ("post", "/v1/migrations/{migration_id}/templates:retry"): ({}, 202),
         ("get", "/v1/billing/report"): (dict(params={"from": "2026-01-01", "to": "2026-01-31"}), 200),
+        **partner_change_operations(),
     }
+
+
+def partner_change_operations() -> dict[tuple[str, str], tuple[dict[str, Any], int]]:
+    """Partner change and port-out, called with a partner key on things that do not exist (or are the customer's)."""
+    change = "/v1/partner-changes/00000000-0000-4000-8000-000000000001"
+    steps = {step: 404 for step in (":accept-terms", ":confirm-payment-method", ":approve", ":decline")}
+    return {
+        ("post", "/v1/partner-changes"): (dict(json={"waba_id": "1", "destination_partner_id": "partner-b",
+                                                    "legal_name": "Acme", "country": "BR"}), 403),
+        ("get", "/v1/partner-changes"): ({}, 200),
+        ("get", "/v1/partner-changes/{change_id}"): (dict(url=change), 404),
+        **{("post", f"/v1/partner-changes/{{change_id}}{step}"): (dict(url=change + step), status)
+           for step, status in steps.items()},
+        ("post", "/v1/partner-changes/{change_id}:review"): (dict(url=change + ":review", json={
+            "phone_numbers": ["+5511987650001"]}), 404),
+        ("post", "/v1/partner-changes/{change_id}:grant-permissions"): (dict(url=change + ":grant-permissions", json={
+            "managed_numbers": ["+5511987650001"]}), 404),
+        ("get", "/v1/numbers/{phone_number}"): (dict(url="/v1/numbers/+5511987650001"), 404),
+        ("post", "/v1/port-outs"): (dict(json={"phone_number": "+55 11 98765-0001"}), 404),
+        ("get", "/v1/port-outs"): ({}, 200),
+        ("get", "/v1/port-outs/{port_out_id}"): (dict(url="/v1/port-outs/00000000-0000-4000-8000-000000000001"), 404),
+    }
+
+
+async def call(api: httpx.AsyncClient, method: str, path: str, migration_id: str, kwargs: dict[str, Any]) -> Any:
+    """A sample call: its own `url` when the path has identifiers other than the migration's."""
+    kwargs = dict(kwargs)
+    return await api.request(method, kwargs.pop("url", None) or path.format(migration_id=migration_id), **kwargs)
 
 
 # Meta's webhooks in never touch PostgreSQL: they answer the same with it stopped.
@@ -74,7 +103,7 @@ async def test_with_postgres_stopped_every_route_answers_json_503_then_recovers(
         assert routes == set(calls) | set(WITHOUT_DATABASE), "a new route needs a sample call here"
         with infra.outage("postgres"):
             for (method, path), (kwargs, _) in calls.items():
-                answer = await api.request(method, path.format(migration_id=migration_id), **kwargs)
+                answer = await call(api, method, path, migration_id, kwargs)
                 assert answer.status_code == 503, (method, path, answer.text)
                 assert answer.json()["error"]["code"] == "service_unavailable" and int(answer.headers["retry-after"])
                 assert answer.json()["error"]["request_id"] == answer.headers["x-request-id"]
@@ -83,7 +112,7 @@ async def test_with_postgres_stopped_every_route_answers_json_503_then_recovers(
                 assert answer.status_code == expected and answer.json()["error"]["code"], (method, path, answer.text)
         await until_answering(api)
         for (method, path), (kwargs, expected) in calls.items():
-            answer = await api.request(method, path.format(migration_id=migration_id), **kwargs)
+            answer = await call(api, method, path, migration_id, kwargs)
             assert answer.status_code == expected, (method, path, answer.text)
         assert (await api.post("/v1/migrations", json=REQUEST, headers={"Idempotency-Key": "outage-1"})).json()[
             "id"] == migration_id
