@@ -7,7 +7,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from shared import tracing
@@ -69,12 +69,15 @@ class Batch:
 
 
 @contextlib.contextmanager
-def batch(topic: str, records: int) -> Iterator[Batch]:
+def batch(topic: str, records: Sequence[Record]) -> Iterator[Batch]:
+    """The batch's span links to each record's trace, so every migration's trace reaches it."""
     started = time.perf_counter()
-    with tracing.span(f"consume batch {topic}", tracing.CONSUMER, topic=topic, records=records) as span:
-        counts = Batch(span, records)
+    links = [c for r in records if (c := tracing.parent_of_record(r.headers)) is not None] if tracing.ON else []
+    with tracing.span(f"consume batch {topic}", tracing.CONSUMER, links=links, topic=topic,
+                      records=len(records)) as span:
+        counts = Batch(span, len(records))
         yield counts
         span.set_attributes({"numport.events": counts.events, "numport.malformed": counts.malformed})
-    log.info("batch consumed", extra={"topic": topic, "records": records, "events": counts.events,
+    log.info("batch consumed", extra={"topic": topic, "records": len(records), "events": counts.events,
                                       "malformed": counts.malformed,
                                       "duration_ms": round((time.perf_counter() - started) * 1000, 1)})

@@ -147,7 +147,7 @@ class Consumer:
     async def handle_batch(self, sub: Subscription, handler: BatchHandler, records: list[Record],
                            letters: DeadLetters) -> None:
         """One transaction for the whole batch; a failing batch is halved until the poison record stands alone."""
-        with consumed.batch(sub.topic.name, len(records)) as counts:
+        with consumed.batch(sub.topic.name, records) as counts:
             parsed: list[tuple[Record, Event]] = []
             for record in records:
                 try:

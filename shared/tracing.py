@@ -18,6 +18,7 @@ from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapProp
 
 PROPAGATOR = TraceContextTextMapPropagator()
 CLIENT, CONSUMER, SERVER = SpanKind.CLIENT, SpanKind.CONSUMER, SpanKind.SERVER
+ON = False  # set by `configure`: work done only for spans (reading every record's context) is skipped while off
 
 
 def traceparent() -> str | None:
@@ -39,13 +40,18 @@ def parent_of_record(headers: Sequence[tuple[str, bytes]]) -> Context | None:
     return None
 
 
+MAX_LINKS = 128  # a batch links to the traces of its records, up to this many
+
+
 @contextlib.contextmanager
 def span(name: str, kind: SpanKind = SpanKind.INTERNAL, context: Context | None = None,
-         **attributes: Any) -> Iterator[trace.Span]:
-    """A span (a no-op unless tracing is configured); attributes whose value is None are left out."""
+         links: Sequence[Context] = (), **attributes: Any) -> Iterator[trace.Span]:
+    """A span (a no-op unless tracing is configured); attributes whose value is None are left out. `links`: the
+    traces this span serves without belonging to one (a batch of records from many migrations)."""
     attrs = {f"numport.{k}": v if isinstance(v, bool | int | float) else str(v)
              for k, v in attributes.items() if v is not None}
-    with trace.get_tracer("numport").start_as_current_span(name, context, kind, attrs) as current:
+    linked = [trace.Link(trace.get_current_span(c).get_span_context()) for c in links[:MAX_LINKS]]
+    with trace.get_tracer("numport").start_as_current_span(name, context, kind, attrs, linked) as current:
         yield current
 
 
@@ -69,6 +75,8 @@ class JsonLinesExporter(SpanExporter):
         return {"service": self.service, "name": span.name, "kind": span.kind.name,
                 "trace_id": f"{context.trace_id:032x}", "span_id": f"{context.span_id:016x}",
                 "parent_id": f"{up.span_id:016x}" if up else None, "attributes": dict(span.attributes or {}),
+                "links": [{"trace_id": f"{link.context.trace_id:032x}", "span_id": f"{link.context.span_id:016x}"}
+                          for link in span.links],
                 "start_ns": span.start_time, "end_ns": span.end_time, "status": span.status.status_code.name}
 
     def shutdown(self) -> None:
@@ -98,4 +106,6 @@ def configure(service: str, endpoint: str | None = None, spans_file: str | None 
     if spans_file:
         provider.add_span_processor(SimpleSpanProcessor(JsonLinesExporter(spans_file, service)))
     trace.set_tracer_provider(provider)
+    global ON
+    ON = True
     return provider
