@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import time
@@ -17,6 +16,7 @@ from shared.events import Event, dump_event
 from shared.kafka import Producer
 from shared.metrics import OUTBOX_AGE, OUTBOX_PENDING, OUTBOX_PUBLISHED
 from shared.topics import topic_of
+from shared.wakeup import Wakeup
 
 log = logging.getLogger("numport.outbox")
 
@@ -64,8 +64,8 @@ class Relay:
                  listen_url: str | None = None) -> None:
         self.pool, self.producer, self.service = pool, producer, service
         self.batch_size, self.idle, self.listen_url = batch_size, idle, listen_url
-        self._stopping, self._wake = asyncio.Event(), asyncio.Event()
-        self._listener: asyncpg.Connection | None = None
+        self._stopping = asyncio.Event()
+        self._wakeup = Wakeup(listen_url, f"outbox_{service}", f"numport-{service}-relay")
         self.oldest: float | None = None  # creation time of the oldest row known to wait, while one does
         OUTBOX_AGE.labels(service).set_function(lambda: time.time() - self.oldest if self.oldest else 0.0)
 
@@ -94,8 +94,8 @@ class Relay:
     async def run(self) -> None:
         try:
             while not self._stopping.is_set():
-                await self._listen()
-                self._wake.clear()  # a commit from here on wakes the next pass
+                await self._wakeup.listen()
+                self._wakeup.event.clear()  # a commit from here on wakes the next pass
                 try:
                     published = await self.publish_batch()
                 except Exception as exc:  # Kafka or PostgreSQL away: rows stay queued, try again
@@ -103,29 +103,13 @@ class Relay:
                     published = 0
                     await asyncio.sleep(1.0)
                 if published < self.batch_size:
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._wake.wait(), self.idle)
+                    await self._wakeup.wait(self.idle)
         finally:
-            if self._listener is not None:
-                self._listener.terminate()
-
-    async def _listen(self) -> None:
-        """(Re-)open the connection that hears this schema's commits; without it the fallback poll still works."""
-        if self.listen_url is None or (self._listener is not None and not self._listener.is_closed()):
-            return
-        self._listener = None
-        try:
-            conn = await asyncpg.connect(self.listen_url, timeout=5.0,
-                                         server_settings={"application_name": f"numport-{self.service}-relay"})
-            await conn.add_listener(f"outbox_{self.service}", lambda *_: self._wake.set())
-        except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
-            log.info("outbox relay not woken by commits for now, polls instead", extra={"error": repr(exc)})
-            return
-        self._listener = conn  # rows committed while nobody listened: the pass that follows publishes them
+            self._wakeup.close()
 
     async def drain(self) -> None:
         """Publish what is left, then stop the loop (graceful shutdown)."""
         while await self.publish_batch():
             pass
         self._stopping.set()
-        self._wake.set()
+        self._wakeup.event.set()

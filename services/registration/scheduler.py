@@ -9,16 +9,14 @@ saga's work is a task of its own, so one slow saga never holds back the next loo
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
 
-import asyncpg
-
 from services.registration import domain, repository
 from services.registration.saga import Registration
 from shared.clock import SystemClock
+from shared.wakeup import Wakeup
 
 log = logging.getLogger("numport.registration.scheduler")
 RUNNABLE = f"state NOT IN ({', '.join(repr(state) for state in sorted(domain.WAITING | domain.FINISHED))})"
@@ -65,39 +63,22 @@ async def tick(reg: Registration, workers: Workers) -> float | None:
 
 
 async def run(reg: Registration, every: float, concurrency: int = 8, listen_url: str | None = None) -> None:
-    wake = asyncio.Event()
-    workers = Workers(concurrency, wake.set)
+    wakeup = Wakeup(listen_url, CHANNEL, "numport-scheduler")
+    workers = Workers(concurrency, wakeup.event.set)
     # A clock moved from outside (tests, rehearsals) makes timers due without any commit: look every `every`.
     longest = IDLE_SECONDS if isinstance(reg.clock, SystemClock) else 0.0
-    listener: asyncpg.Connection | None = None
     try:
         while True:
-            listener = await _listen(listener, listen_url, wake)
-            wake.clear()
+            await wakeup.listen()
+            wakeup.event.clear()
             try:
                 following = await tick(reg, workers)
             except Exception as error:  # Meta or PostgreSQL away: nothing is lost, the next look tries again
                 log.warning("scheduler tick failed", extra={"error": repr(error)})
                 following = None
             await asyncio.sleep(every)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(wake.wait(), min(longest, following if following is not None else longest))
+            await wakeup.wait(min(longest, following if following is not None else longest))
     finally:
         for task in list(workers.tasks):
             task.cancel()
-        if listener is not None:
-            listener.terminate()
-
-
-async def _listen(listener: asyncpg.Connection | None, url: str | None,
-                  wake: asyncio.Event) -> asyncpg.Connection | None:
-    """The connection that hears commits of work, (re-)opened when gone; without it the fallback look still runs."""
-    if url is None or (listener is not None and not listener.is_closed()):
-        return listener
-    try:
-        conn = await asyncpg.connect(url, timeout=5.0, server_settings={"application_name": "numport-scheduler"})
-        await conn.add_listener(CHANNEL, lambda *_: wake.set())
-        return conn
-    except (OSError, asyncpg.PostgresError, TimeoutError) as error:
-        log.info("scheduler not woken by commits for now, looks every few seconds", extra={"error": repr(error)})
-        return None
+        wakeup.close()

@@ -18,6 +18,7 @@ from services.templates.handlers import TemplatesHandlers
 from services.templates.meta_api import MetaTemplatesApi
 from services.templates.rounds import Rounds
 from shared import topics
+from shared.clock import SystemClock
 from shared.consumer import Subscription
 from shared.events import (
     EmbeddedSignupFinished,
@@ -31,6 +32,7 @@ from shared.events import (
 from shared.graph import GraphClient
 from shared.service import Runtime, ServiceSpec, Wired
 from shared.settings import GraphSettings, ServiceSettings
+from shared.wakeup import Wakeup
 
 log = logging.getLogger("numport.templates")
 
@@ -41,12 +43,17 @@ class TemplatesSettings(ServiceSettings, GraphSettings):
     templates_page_size: int = Field(default=domain.MAX_PER_CALL, ge=1, le=domain.MAX_PER_CALL,
                                      description="Templates per migration call (`count`); Meta takes at most 500.")
     templates_parallel_calls: int = Field(default=4, ge=1, le=16, description="Migration calls sent side by side.")
-    templates_tick_seconds: float = Field(default=0.2, gt=0, le=60, description="How often due work is looked for.")
+    templates_tick_seconds: float = Field(default=0.2, gt=0, le=60, description=(
+        "Shortest pause between two looks for due work; commits wake the loop."))
+    templates_idle_seconds: float = Field(default=5, gt=0, le=300, description=(
+        "Fallback look for due work, for a commit notification lost while the listening connection reconnected."))
     templates_concurrency: int = Field(default=8, ge=1, le=64, description="Migrations worked on side by side.")
 
 
-async def run_rounds(rounds: Rounds, every: float, concurrency: int) -> None:
-    """Work every migration with something due, a few at a time; a failure waits for the next tick."""
+async def run_rounds(rounds: Rounds, every: float, concurrency: int, wakeup: Wakeup, longest: float) -> None:
+    """Work every migration with something due, a few at a time; a failure waits for the next look. It looks when a
+    commit may have made work, when the next waiting round falls due, and at the latest every `longest` seconds;
+    never more often than every `every` seconds."""
     gate = asyncio.Semaphore(concurrency)
 
     async def guarded(row: asyncpg.Record) -> None:
@@ -56,13 +63,23 @@ async def run_rounds(rounds: Rounds, every: float, concurrency: int) -> None:
             except Exception as error:  # one migration's trouble (or PostgreSQL away) must not stop the others
                 log.warning("template work failed, will be retried", extra={"error": repr(error)})
 
-    while True:
-        try:
-            due = await repository.runnable(rounds.pool, rounds.copier.clock.now())
-            await asyncio.gather(*(guarded(row) for row in due))
-        except Exception as error:  # PostgreSQL away: nothing is lost, the next tick asks again
-            log.warning("template rounds tick failed", extra={"error": repr(error)})
-        await asyncio.sleep(every)
+    try:
+        while True:
+            await wakeup.listen()
+            wakeup.event.clear()
+            following: float | None = None
+            try:
+                now = rounds.copier.clock.now()
+                due = await repository.runnable(rounds.pool, now)
+                await asyncio.gather(*(guarded(row) for row in due))
+                if (at := await repository.next_due(rounds.pool, rounds.copier.clock.now())) is not None:
+                    following = max(0.0, (at - rounds.copier.clock.now()).total_seconds())
+            except Exception as error:  # PostgreSQL away: nothing is lost, the next look asks again
+                log.warning("template rounds tick failed", extra={"error": repr(error)})
+            await asyncio.sleep(every)
+            await wakeup.wait(min(longest, following if following is not None else longest))
+    finally:
+        wakeup.close()
 
 
 @contextlib.asynccontextmanager
@@ -79,8 +96,12 @@ async def wire(runtime: Runtime) -> AsyncIterator[Wired]:
     rounds = Rounds(copier, lock_pool, s.templates_page_size, s.templates_parallel_calls)
     handlers = TemplatesHandlers(runtime.clock)
 
+    # A clock moved from outside (tests, rehearsals) makes rounds due without any commit: look every tick then.
+    longest = s.templates_idle_seconds if isinstance(runtime.clock, SystemClock) else 0.0
+
     async def rounds_loop() -> None:
-        await run_rounds(rounds, s.templates_tick_seconds, s.templates_concurrency)
+        await run_rounds(rounds, s.templates_tick_seconds, s.templates_concurrency,
+                         Wakeup(s.database_url, "templates_work", "numport-templates-rounds"), longest)
 
     try:
         yield Wired({"number_eligible": handlers.on_number_eligible, "signup_finished": handlers.on_signup_finished,

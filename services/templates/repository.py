@@ -77,6 +77,12 @@ async def runnable(conn: Db, now: datetime, limit: int = 200) -> list[asyncpg.Re
         "WHERE r.migration_id = m.migration_id)) ORDER BY not_before LIMIT $2", now, limit)
 
 
+async def next_due(conn: Db, now: datetime) -> datetime | None:
+    """When the earliest waiting round (a backoff, an outcome window) falls due."""
+    return await conn.fetchval("SELECT min(not_before) FROM migrations WHERE phase NOT IN ('done', 'awaiting_signup', "
+                               "'stopped') AND not_before > $1", now)
+
+
 async def retries(conn: Db, migration_id: uuid.UUID) -> int:
     return await conn.fetchval("SELECT count(*) FROM retry_requests WHERE migration_id = $1", migration_id)
 

@@ -164,3 +164,17 @@ async def test_a_migration_that_fails_mid_copy_stops_copying_and_reports_nothing
         sandbox(sandbox_server.url, "faults", {"writes": []})
         assert service.terminate() == 0, service.logs()[-3000:]
     assert [e.type for e in mine] == []  # the two pages under way landed; nothing after them, no report
+
+
+async def test_an_idle_rounds_loop_is_woken_by_the_commit_of_a_new_migration(service_env, world, sandbox_server):
+    world.load(read_scenario("templates_mixed"))
+    # the fallback look is a minute away: only the commit's notification can explain a prompt round
+    service = start_templates(service_env, NUMPORT_TEMPLATES_IDLE_SECONDS="60")
+    try:
+        await asyncio.sleep(1.5)  # the loop's first look found nothing; it now waits
+        event = eligible()
+        await kafka.produce_event(service_env["NUMPORT_KAFKA_BOOTSTRAP"], event)
+        done = await duplicated(service_env["NUMPORT_KAFKA_BOOTSTRAP"], event.migration_id, timeout=20)
+    finally:
+        assert service.terminate() == 0, service.logs()[-3000:]
+    assert done.template_counts["migrated"] >= 1

@@ -1,0 +1,43 @@
+"""Being woken by commits instead of polling: a LISTEN connection of its own, re-opened when lost. A notification
+lost meanwhile costs one fallback look, never a row: the look after a (re)connect sees everything committed."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+import asyncpg
+
+log = logging.getLogger("numport.wakeup")
+
+
+class Wakeup:
+    def __init__(self, url: str | None, channel: str, name: str) -> None:
+        self.url, self.channel, self.name = url, channel, name
+        self.event = asyncio.Event()
+        self._conn: asyncpg.Connection | None = None
+
+    async def listen(self) -> None:
+        """(Re-)open the listening connection when gone; without it the caller's fallback look still runs."""
+        if self.url is None or (self._conn is not None and not self._conn.is_closed()):
+            return
+        self._conn = None
+        try:
+            conn = await asyncpg.connect(self.url, timeout=5.0, server_settings={"application_name": self.name})
+            await conn.add_listener(self.channel, lambda *_: self.event.set())
+        except (OSError, asyncpg.PostgresError, TimeoutError) as error:
+            log.info("not woken by commits for now; falls back to looking every few seconds",
+                     extra={"channel": self.channel, "error": repr(error)})
+            return
+        self._conn = conn
+
+    async def wait(self, timeout: float) -> None:
+        """Until a commit wakes us or `timeout` seconds pass."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.event.wait(), timeout)
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.terminate()
+            self._conn = None
