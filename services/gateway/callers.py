@@ -6,29 +6,19 @@ Customer keys are made like partner keys: random, shown once, stored only as a S
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
 import asyncpg
 
 from shared import db
+from shared.parties import Party
 from shared.secrets import new_api_key
 
 CUSTOMER_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 BUSINESS_ID = re.compile(r"^[0-9]{1,20}$")
 
 
-@dataclass(frozen=True)
-class Caller:
-    kind: Literal["partner", "customer"]
-    id: str
-    business_id: str | None = None
-
-    @property
-    def header(self) -> str:
-        """How internal APIs are told who calls: `partner:<id>` or `customer:<id>:<business id>`."""
-        return f"{self.kind}:{self.id}" + (f":{self.business_id}" if self.business_id else "")
+Caller = Party  # the gateway's name for whoever holds the key
 
 
 async def customer_of_key(pool: asyncpg.Pool, key_hash: bytes) -> Caller | None:

@@ -14,6 +14,7 @@ import httpx
 from services.gateway.callers import Caller
 from services.gateway.problems import ApiProblem
 from shared.outages import RETRY_SECONDS
+from shared.parties import HEADER
 
 log = logging.getLogger("numport.gateway")
 VERDICTS = (403, 404, 409, 422)
@@ -51,7 +52,7 @@ class PartnerChangeClient:
 
     async def call(self, method: str, path: str, caller: Caller, body: dict[str, Any] | None = None,
                    idempotency_key: str | None = None) -> dict[str, Any]:
-        headers = {"X-Numport-Party": caller.header}
+        headers = {HEADER: caller.header}
         if idempotency_key:
             headers["Idempotency-Key"] = idempotency_key
         try:

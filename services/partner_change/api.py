@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict
 from services.partner_change.commands import PartnerChanges
 from services.partner_change.domain import Refused
 from services.partner_change.parties import NotFound, Party
+from shared.parties import HEADER
 
 ACTIONS = ("review", "accept_terms", "confirm_payment", "approve", "decline", "grant")
 
@@ -38,7 +39,7 @@ def _error(status: int, code: str, message: str, field: str | None = None) -> JS
 
 
 async def caller(request: Request, x_numport_internal_token: Annotated[str, Header()] = "",
-                 x_numport_party: Annotated[str, Header()] = "") -> Party:
+                 x_numport_party: Annotated[str, Header(alias=HEADER)] = "") -> Party:
     """Only the gateway calls (shared token), and it names the caller it authenticated."""
     if not hmac.compare_digest(x_numport_internal_token.encode(), request.app.state.token.encode()):
         raise HTTPException(401, "internal token missing or wrong")

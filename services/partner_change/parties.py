@@ -6,10 +6,10 @@ every cell of it through the gateway.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Literal
 
 from services.partner_change.domain import Change, Holding, Refused
+from shared.parties import Party
 
 Role = Literal["customer", "destination_partner", "source_partner"]
 ALLOWED: dict[str, frozenset[str]] = {
@@ -25,23 +25,6 @@ ALLOWED: dict[str, frozenset[str]] = {
 
 class NotFound(Exception):
     """Not the caller's to see: answered exactly like an id that does not exist."""
-
-
-@dataclass(frozen=True)
-class Party:
-    """The caller as the gateway authenticated it: a partner, or a customer business."""
-
-    kind: Literal["partner", "customer"]
-    id: str
-    business_id: str | None = None
-
-    @classmethod
-    def parse(cls, header: str) -> Party:
-        """`partner:<id>` or `customer:<id>:<business id>`, as the gateway sends it."""
-        kind, ident, *business = header.split(":")
-        if kind not in ("partner", "customer") or not ident or (kind == "customer") != bool(business):
-            raise ValueError("malformed party")
-        return cls(kind, ident, business[0] if business else None)  # type: ignore[arg-type]
 
 
 def role(change: Change, party: Party) -> Role | None:
