@@ -1,7 +1,7 @@
 """Who may call what in a partner change: the customer drives it, the new partner approves, the old one only watches.
 
-The README's "who may call what" table is this module; tests/integration/test_partner_change_parties.py checks
-every cell of it through the gateway.
+The README's "who may call what" table is this module; test_who_may_call_what in
+tests/integration/test_partner_change.py checks every cell of it through the gateway.
 """
 
 from __future__ import annotations
