@@ -157,8 +157,8 @@ async def running(spec: ServiceSpec, settings: ServiceSettings, clock: Clock | N
             tasks += [asyncio.create_task(loop(), name=loop.__name__) for loop in wired.background]
             await broker.start()
             app = http.Probes(spec.name, pool, broker, relay, poller.stuck.stuck, wired.scrape).app()
-            if wired.api is not None:
-                app.mount("/", RequestLog(wired.api, spec.name))
+            if wired.api is not None:  # every path the probes do not serve, whatever it holds (a mount's pattern
+                app.router.default = RequestLog(wired.api, spec.name)  # stops at a newline and answers a bare 404)
             async with http.serve(app, settings.http_host, settings.http_port) as port:
                 log.info("service started", extra={"http_port": port, "subscriptions": len(spec.subscriptions)})
                 yield runtime

@@ -179,3 +179,13 @@ async def test_meta_throttling_or_failing_on_a_new_code_is_a_503_and_the_saga_ke
             resent = await api.post(f"/v1/migrations/{migration_id}/verification-code:resend", json={})
         assert (await api.get(f"/v1/migrations/{migration_id}")).json()["state"] == "awaiting_code"
         assert_meta_busy(resent, "1")
+
+
+@pytest.mark.parametrize("segment", ["abc%0A", "%C3%9B%0A%C3%8A", "a%0Ab%0Dc"])
+async def test_a_path_holding_a_line_break_gets_the_envelope_like_any_other(services, segment):
+    """The probes' app hands every path it does not serve to the API, whatever the path holds."""
+    async with services.client() as api:
+        answer = await api.post(f"/v1/migrations/{segment}/verification-code", json={"code": "123456"})
+        unknown = await api.get(f"/v1/nowhere/{segment}")
+    assert answer.status_code == 422 and answer.json()["error"]["fields"][0]["field"] == "path.migration_id"
+    assert unknown.status_code == 404 and unknown.json()["error"]["code"] == "not_found"
