@@ -120,7 +120,8 @@ async def test_watch_follows_a_migration_to_its_end_and_status_shows_the_key_col
         assert watching.returncode == 0 and states[-1] == "completed", followed
         assert watching_waba.returncode == 0 and first_counts != {"completed": 1}, counted
         assert json.loads(counted.splitlines()[-1])["counts"] == {"completed": 1}
-        assert states[0] in ("requested", "eligible", "queued", "awaiting_obo") and len(states) >= 3, followed
+        # the first look sees it waiting; how many states pass between two looks depends on the machine's speed
+        assert states[0] in ("requested", "eligible", "queued", "awaiting_obo") and len(states) >= 2, followed
         assert len(states) == len(set(states))  # a line per change, not per look
 
         key = numport(services, "api-key", migration_id, key=services.key)

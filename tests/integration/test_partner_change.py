@@ -41,9 +41,10 @@ async def stack(infra, sandbox_server, tmp_path_factory):
 
 
 async def events_of(stack: pc.Stack, change_id: str, count: int) -> list[dict]:
-    """The change's events on Kafka, once there are `count` of them."""
+    """The change's distinct events on Kafka (a redelivered one counts once), once there are `count` of them."""
     def mine(records: list) -> list[dict]:
-        return [e for e in map(json.loads, (r.value for r in records)) if e["migration_id"] == change_id]
+        found = [e for e in map(json.loads, (r.value for r in records)) if e["migration_id"] == change_id]
+        return list({e["event_id"]: e for e in found}.values())
 
     return mine(await kafkaio.read(stack.bootstrap, topics.PARTNER_CHANGE_EVENTS.name,
                                    until=lambda rs: len(mine(rs)) >= count, settle=0.3))
@@ -184,10 +185,12 @@ async def test_killed_between_approval_and_transfer_every_number_moves_once_at_t
         stack.service.start()
         stack.service.wait_ready()
         await until(lambda: _in_state(customer, change["url"], "completed"), what="the transfer after the restart")
+        # the relay may have sent a batch and died before marking it: the same event again is at-least-once
+        # delivery (subscribers drop it by event_id); a second event for one fact would be a defect
         found = await events_of(stack, change["id"], 5)
         [approved] = [e for e in found if e["type"] == "PartnerChangeApproved"]
         moved = [e for e in found if e["type"] == "PartnerChangeCompleted"]
-        assert sorted(e["phone_number"] for e in moved) == list(numbers)  # each once, none twice on the wire
+        assert sorted(e["phone_number"] for e in moved) == list(numbers)  # one fact per number, each once
         assert {e["transferred_at"] for e in moved} == {approved["transfer_at"]}
         at = datetime.fromisoformat(approved["transfer_at"]).timestamp()
         await bill_produce(infra.kafka_bootstrap, [status(numbers[0], "m.before", "sent", at - 0.001),
