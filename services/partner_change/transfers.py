@@ -6,7 +6,6 @@ which the next pass (after a restart, on any replica) transfers exactly once, in
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import uuid
 from dataclasses import dataclass
@@ -14,7 +13,7 @@ from dataclasses import dataclass
 import asyncpg
 
 from services.partner_change import announce, domain, repository
-from shared import failpoints, outbox
+from shared import failpoints, loops, outbox
 from shared.clock import Clock
 
 log = logging.getLogger("numport.partner_change")
@@ -45,9 +44,4 @@ class Transfers:
                 await outbox.append(conn, [announce.ended(ended, now)])
 
     async def run(self, every: float) -> None:
-        while True:
-            try:
-                await self.pass_once()
-            except Exception as error:  # PostgreSQL away: the changes wait, the next tick tries again
-                log.warning("partner change pass failed", extra={"error": repr(error)})
-            await asyncio.sleep(every)
+        await loops.every(every, self.pass_once, log, "partner change pass failed")
