@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 
 import asyncpg
 
@@ -41,3 +42,23 @@ class Wakeup:
         if self._conn is not None:
             self._conn.terminate()
             self._conn = None
+
+
+async def looking(wakeup: Wakeup, look: Callable[[], Awaitable[float | None]], every: float, longest: float,
+                  failed: str) -> None:
+    """Look for work when a commit may have made some, when the next known item falls due (`look` returns the
+    seconds until then), and at the latest every `longest` seconds; never more often than every `every` seconds.
+    A failed look (PostgreSQL or Meta away) loses nothing: the next one asks again."""
+    try:
+        while True:
+            await wakeup.listen()
+            wakeup.event.clear()
+            following: float | None = None
+            try:
+                following = await look()
+            except Exception as error:  # the loop must outlive any one look's trouble
+                log.warning(failed, extra={"error": repr(error)})
+            await asyncio.sleep(every)
+            await wakeup.wait(min(longest, following if following is not None else longest))
+    finally:
+        wakeup.close()

@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable
 from services.registration import domain, repository
 from services.registration.saga import Registration
 from shared.clock import SystemClock
-from shared.wakeup import Wakeup
+from shared.wakeup import Wakeup, looking
 
 log = logging.getLogger("numport.registration.scheduler")
 RUNNABLE = f"state NOT IN ({', '.join(repr(state) for state in sorted(domain.WAITING | domain.FINISHED))})"
@@ -68,17 +68,7 @@ async def run(reg: Registration, every: float, concurrency: int = 8, listen_url:
     # A clock moved from outside (tests, rehearsals) makes timers due without any commit: look every `every`.
     longest = IDLE_SECONDS if isinstance(reg.clock, SystemClock) else 0.0
     try:
-        while True:
-            await wakeup.listen()
-            wakeup.event.clear()
-            try:
-                following = await tick(reg, workers)
-            except Exception as error:  # Meta or PostgreSQL away: nothing is lost, the next look tries again
-                log.warning("scheduler tick failed", extra={"error": repr(error)})
-                following = None
-            await asyncio.sleep(every)
-            await wakeup.wait(min(longest, following if following is not None else longest))
+        await looking(wakeup, lambda: tick(reg, workers), every, longest, "scheduler tick failed")
     finally:
         for task in list(workers.tasks):
             task.cancel()
-        wakeup.close()

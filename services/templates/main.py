@@ -32,7 +32,7 @@ from shared.events import (
 from shared.graph import GraphClient
 from shared.service import Runtime, ServiceSpec, Wired
 from shared.settings import GraphSettings, ServiceSettings
-from shared.wakeup import Wakeup
+from shared.wakeup import Wakeup, looking
 
 log = logging.getLogger("numport.templates")
 
@@ -63,23 +63,13 @@ async def run_rounds(rounds: Rounds, every: float, concurrency: int, wakeup: Wak
             except Exception as error:  # one migration's trouble (or PostgreSQL away) must not stop the others
                 log.warning("template work failed, will be retried", extra={"error": repr(error)})
 
-    try:
-        while True:
-            await wakeup.listen()
-            wakeup.event.clear()
-            following: float | None = None
-            try:
-                now = rounds.copier.clock.now()
-                due = await repository.runnable(rounds.pool, now)
-                await asyncio.gather(*(guarded(row) for row in due))
-                if (at := await repository.next_due(rounds.pool, rounds.copier.clock.now())) is not None:
-                    following = max(0.0, (at - rounds.copier.clock.now()).total_seconds())
-            except Exception as error:  # PostgreSQL away: nothing is lost, the next look asks again
-                log.warning("template rounds tick failed", extra={"error": repr(error)})
-            await asyncio.sleep(every)
-            await wakeup.wait(min(longest, following if following is not None else longest))
-    finally:
-        wakeup.close()
+    async def look() -> float | None:
+        due = await repository.runnable(rounds.pool, rounds.copier.clock.now())
+        await asyncio.gather(*(guarded(row) for row in due))
+        at = await repository.next_due(rounds.pool, rounds.copier.clock.now())
+        return None if at is None else max(0.0, (at - rounds.copier.clock.now()).total_seconds())
+
+    await looking(wakeup, look, every, longest, "template rounds tick failed")
 
 
 @contextlib.asynccontextmanager
