@@ -148,29 +148,37 @@ async def running(spec: ServiceSpec, settings: ServiceSettings, clock: Clock | N
     consumer = Consumer(spec.name, pool, settings.consumer_max_attempts, settings.consumer_backoff_seconds,
                         settings.consumer_group_prefix)
     poller = Poller(consumer, producer, StuckPartitions(spec.name, settings.consumer_stuck_seconds))
-    tasks: list[asyncio.Task[Any]] = []
+    relaying: list[asyncio.Task[Any]] = []
     try:
         async with spec.wire(runtime) as wired:
-            await _prepare_dead_letter_topics(connection, spec)
-            subscribe(broker, spec, poller, wired.handlers, settings.batch_max_records)
-            tasks.append(asyncio.create_task(relay.run(), name="outbox-relay"))
-            tasks += [asyncio.create_task(loop(), name=loop.__name__) for loop in wired.background]
-            await broker.start()
-            app = http.Probes(spec.name, pool, broker, relay, poller.stuck.stuck, wired.scrape).app()
-            if wired.api is not None:  # every path the probes do not serve, whatever it holds (a mount's pattern
-                app.router.default = RequestLog(wired.api, spec.name)  # stops at a newline and answers a bare 404)
-            async with http.serve(app, settings.http_host, settings.http_port) as port:
-                log.info("service started", extra={"http_port": port, "subscriptions": len(spec.subscriptions)})
-                yield runtime
-            await broker.stop()
+            loops: list[asyncio.Task[Any]] = []
+            try:  # the loops stop before `wire` is left: closing a pool waits for every connection a loop holds
+                await _prepare_dead_letter_topics(connection, spec)
+                subscribe(broker, spec, poller, wired.handlers, settings.batch_max_records)
+                relaying.append(asyncio.create_task(relay.run(), name="outbox-relay"))
+                loops += [asyncio.create_task(loop(), name=loop.__name__) for loop in wired.background]
+                await broker.start()
+                app = http.Probes(spec.name, pool, broker, relay, poller.stuck.stuck, wired.scrape).app()
+                if wired.api is not None:  # every path the probes do not serve, whatever it holds (a mount's
+                    app.router.default = RequestLog(wired.api, spec.name)  # pattern stops at a newline: bare 404)
+                async with http.serve(app, settings.http_host, settings.http_port) as port:
+                    log.info("service started", extra={"http_port": port, "subscriptions": len(spec.subscriptions)})
+                    yield runtime
+                await broker.stop()
+            finally:
+                await _cancel(loops)
             await relay.drain()
     finally:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await _cancel(relaying)
         await broker.stop()
         await producer.stop()
         await pool.close()
+
+
+async def _cancel(tasks: list[asyncio.Task[Any]]) -> None:
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
 
 
 async def serve_forever(spec: ServiceSpec, settings: ServiceSettings) -> None:
