@@ -25,6 +25,7 @@ from shared.kafka import Producer, Record, ensure_dead_letter_topics
 from shared.kafka_connection import KafkaConnection
 from shared.logging import configure
 from shared.metrics import CONSUMER_LAG
+from shared.offsets import Offsets
 from shared.outbox import Relay
 from shared.polling import Poller, Routes
 from shared.request_log import RequestLog
@@ -74,24 +75,29 @@ def _record(raw: Any) -> Record:
     return Record(raw.topic, raw.partition, raw.offset, raw.key, raw.value or b"", tuple(raw.headers or ()))
 
 
-def subscribe(broker: KafkaBroker, spec: ServiceSpec, poller: Poller, handlers: Handlers, max_records: int) -> None:
+def subscribe(broker: KafkaBroker, spec: ServiceSpec, poller: Poller, handlers: Handlers,
+              max_records: int) -> list[Offsets]:
     """One group member per service (and per delivery mode) over all its topics, so start-up joins the group once.
 
-    Both modes read whole polls: records are handled in order and a poll is acknowledged only after its effects
-    committed and its dead letters were acknowledged by the broker.
+    Both modes read whole polls: records are handled in order, and a poll's positions are committed (within a
+    second, see shared/offsets.py) only after its effects committed and its dead letters were acknowledged.
     """
+    members: list[Offsets] = []
     for batch in (False, True):
         routes = {sub.topic.name: (sub, handlers[sub.name]) for sub in spec.subscriptions if sub.batch is batch}
         if not routes:
             continue
         if len(routes) < sum(sub.batch is batch for sub in spec.subscriptions):
             raise ValueError(f"{spec.name}: one subscription per topic and delivery mode")
+        members.append(offsets := Offsets())
         options: dict[str, Any] = dict(
-            group_id=poller.consumer.group, ack_policy=AckPolicy.NACK_ON_ERROR, auto_offset_reset="earliest",
-            title=f"{spec.name}.{'batch' if batch else 'events'}", decoder=_raw_body,
+            group_id=poller.consumer.group, ack_policy=AckPolicy.MANUAL, auto_offset_reset="earliest",
+            title=f"{spec.name}.{'batch' if batch else 'events'}", decoder=_raw_body, listener=offsets,
             description="; ".join(sub.description for sub, _ in routes.values()))
         options["batch_timeout_ms"] = EVENT_POLL_MS
-        broker.subscriber(*routes, batch=True, max_records=max_records, **options)(_poll_callback(poller, routes))
+        broker.subscriber(*routes, batch=True, max_records=max_records, **options)(
+            _poll_callback(poller, routes, offsets))
+    return members
 
 
 async def _raw_body(message: Any) -> Any:
@@ -102,23 +108,32 @@ async def _raw_body(message: Any) -> Any:
     return message
 
 
-def _poll_callback(poller: Poller, routes: Routes) -> Callable[..., Any]:
+def _poll_callback(poller: Poller, routes: Routes, offsets: Offsets) -> Callable[..., Any]:
     async def on_poll(message: Any) -> None:
         records = [_record(r) for r in message.raw_message]
-        resume = await poller.consume(routes, records)
-        for (topic, partition), offset in resume.items():
-            # Read these again: the acknowledgement that follows commits each partition's position, now here.
-            with contextlib.suppress(IllegalStateError):  # revoked meanwhile: its next owner starts from the commit
-                message.consumer.seek(TopicPartition(topic, partition), offset)
-        _report_lag(message.consumer, poller.consumer.service, records, resume)
+        try:
+            resume = await poller.consume(routes, records)
+        except BaseException:
+            resume = {(r.topic, r.partition): r.offset for r in reversed(records)}  # each partition's first
+            _seek(message.consumer, resume)
+            raise
+        _seek(message.consumer, resume)  # read these again, from here
+        positions = {(r.topic, r.partition): r.offset + 1 for r in records} | resume
+        offsets.handled(message.consumer, positions)
+        _report_lag(message.consumer, poller.consumer.service, positions)
 
     return on_poll
 
 
-def _report_lag(consumer: Any, service: str, records: list[Record], resume: dict[tuple[str, int], int]) -> None:
+def _seek(consumer: Any, resume: dict[tuple[str, int], int]) -> None:
+    for (topic, partition), offset in resume.items():
+        with contextlib.suppress(IllegalStateError):  # revoked meanwhile: its next owner starts from the commit
+            consumer.seek(TopicPartition(topic, partition), offset)
+
+
+def _report_lag(consumer: Any, service: str, positions: dict[tuple[str, int], int]) -> None:
     """Per partition of the poll: its end as the last fetch saw it, less where this member goes on from."""
-    next_offsets = {(r.topic, r.partition): r.offset + 1 for r in records} | resume
-    for (topic, partition), position in next_offsets.items():
+    for (topic, partition), position in positions.items():
         end = getattr(consumer, "highwater", lambda _: None)(TopicPartition(topic, partition))
         if end is not None:
             CONSUMER_LAG.labels(service, topic, str(partition)).set(max(0, end - position))
@@ -154,7 +169,7 @@ async def running(spec: ServiceSpec, settings: ServiceSettings, clock: Clock | N
             loops: list[asyncio.Task[Any]] = []
             try:  # the loops stop before `wire` is left: closing a pool waits for every connection a loop holds
                 await _prepare_dead_letter_topics(connection, spec)
-                subscribe(broker, spec, poller, wired.handlers, settings.batch_max_records)
+                members = subscribe(broker, spec, poller, wired.handlers, settings.batch_max_records)
                 relaying.append(asyncio.create_task(relay.run(), name="outbox-relay"))
                 loops += [asyncio.create_task(loop(), name=loop.__name__) for loop in wired.background]
                 await broker.start()
@@ -164,6 +179,8 @@ async def running(spec: ServiceSpec, settings: ServiceSettings, clock: Clock | N
                 async with http.serve(app, settings.http_host, settings.http_port) as port:
                     log.info("service started", extra={"http_port": port, "subscriptions": len(spec.subscriptions)})
                     yield runtime
+                for member in members:
+                    await member.flush()
                 await broker.stop()
             finally:
                 await _cancel(loops)

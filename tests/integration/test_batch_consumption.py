@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import uuid
 
@@ -56,7 +57,6 @@ async def test_batches_share_transactions_skip_duplicates_and_dead_letter_the_po
             if await db.fetchval("SELECT to_regclass('testsvc.seen') IS NOT NULL") and \
                     await db.fetchval("SELECT count(*) FROM testsvc.seen") == 600:
                 break
-            import asyncio
             await asyncio.sleep(0.1)
 
     assert await db.fetchval("SELECT count(*) FROM testsvc.seen") == 600
@@ -64,3 +64,36 @@ async def test_batches_share_transactions_skip_duplicates_and_dead_letter_the_po
     assert sorted(r.key for r in dead) == [b"+4915100000000", b"+4915199999999"]
     assert 0 not in calls
     assert len(calls) < 60, f"expected batches, got {len(calls)} handler calls"
+
+
+async def test_a_graceful_stop_commits_the_positions_handled_since_the_last_commit(clean, db):
+    """Positions go out once a second; whatever was handled after the last one is committed on the way out."""
+    from aiokafka import AIOKafkaConsumer
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    bootstrap = clean.kafka_bootstrap
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5)
+    await producer.start()
+    for i in range(20):
+        event = migration_requested(phone_number=f"+4915122345{i:03d}")
+        await producer.send(BATCH_TOPIC.name, dump_event(event), key=event.phone_number.encode())
+    await producer.stop()
+    prefix = f"t{uuid.uuid4().hex[:8]}"
+    settings = ServiceSettings(kafka_bootstrap=bootstrap, database_url=clean.database_url,
+                               consumer_group_prefix=prefix)
+    async with running(batch_spec([]), settings):
+        for _ in range(200):
+            if await db.fetchval("SELECT to_regclass('testsvc.seen') IS NOT NULL") and \
+                    await db.fetchval("SELECT count(*) FROM testsvc.seen") == 20:
+                break
+            await asyncio.sleep(0.05)
+    admin, reader = AIOKafkaAdminClient(bootstrap_servers=bootstrap), AIOKafkaConsumer(bootstrap_servers=bootstrap)
+    await admin.start()
+    await reader.start()
+    try:
+        committed = await admin.list_consumer_group_offsets(f"{prefix}.testsvc")
+        ends = await reader.end_offsets(list(committed))
+        assert committed and {tp: meta.offset for tp, meta in committed.items()} == ends
+    finally:
+        await reader.stop()
+        await admin.close()
