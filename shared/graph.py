@@ -21,10 +21,14 @@ from shared.metrics import GRAPH_WABA_CALLS
 
 THROTTLE_CODES = frozenset({4, 17, 32, 613, 80007, 80008, 130429, 131056, 133009})
 TRANSIENT_CODES = frozenset({1, 2, 131000, 133004, 133015, 2494100}) | THROTTLE_CODES
-# Every connection opened is kept for the next call (httpx keeps only 20 by default: a burst of concurrent calls
-# would open and close the rest each time), and dropped before the 5 s after which common servers close an idle
-# one: a write sent on a connection the server is closing would end with its outcome unknown.
-CONNECTIONS = httpx.Limits(max_connections=100, max_keepalive_connections=100, keepalive_expiry=4.0)
+# Every connection opened is kept for the next call (a burst would otherwise open and close connections each time),
+# and dropped before the 5 s after which common servers close an idle one: a write sent on a connection the server
+# is closing would end with its outcome unknown. How many: GraphSettings.graph_max_connections.
+KEEPALIVE_SECONDS = 4.0
+
+
+def connections(most: int) -> httpx.Limits:
+    return httpx.Limits(max_connections=most, max_keepalive_connections=most, keepalive_expiry=KEEPALIVE_SECONDS)
 
 
 class GraphError(Exception):
@@ -95,10 +99,11 @@ class GraphClient:
     def __init__(self, base_url: str, version: str, token: str, *, timeout: float = 10.0, max_attempts: int = 5,
                  backoff: float = 0.5, max_backoff: float = 30.0, transport: httpx.AsyncBaseTransport | None = None,
                  sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-                 clock: Callable[[], float] = time.monotonic, settle_margin: float = 5.0) -> None:
+                 clock: Callable[[], float] = time.monotonic, settle_margin: float = 5.0,
+                 max_connections: int = 16) -> None:
         self._http = httpx.AsyncClient(base_url=f"{base_url.rstrip('/')}/{version}", timeout=timeout,
                                        headers={"Authorization": f"Bearer {token}"}, transport=transport,
-                                       limits=CONNECTIONS)
+                                       limits=connections(max_connections))
         self.max_attempts, self.backoff, self.max_backoff, self._sleep = max_attempts, backoff, max_backoff, sleep
         self.timeout, self._clock, self.settle_margin = timeout, clock, settle_margin
 
@@ -118,7 +123,7 @@ class GraphClient:
         """The client every service builds from its GraphSettings."""
         return cls(settings.graph_base_url, settings.graph_api_version, settings.graph_token.get_secret_value(),
                    timeout=settings.graph_timeout_seconds, max_attempts=settings.graph_max_attempts,
-                   settle_margin=settings.graph_settle_margin_seconds)
+                   settle_margin=settings.graph_settle_margin_seconds, max_connections=settings.graph_max_connections)
 
     async def aclose(self) -> None:
         await self._http.aclose()

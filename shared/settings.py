@@ -56,6 +56,9 @@ class GraphSettings(BaseSettings):
     graph_max_attempts: int = Field(default=5, ge=1, le=20)
     graph_settle_margin_seconds: float = Field(default=5.0, ge=0, le=600, description=(
         "Added to a write's timeouts before an unanswered write is settled by reading Meta's state."))
+    graph_max_connections: int = Field(default=16, ge=1, le=1000, description=(
+        "Connections to Graph kept open per process; more calls at once wait for one. Each call's cost grows with "
+        "this number (the HTTP client looks at every pooled connection), so raise it only for Meta's latency."))
 
 
 def _describe(error: ValidationError, model: type[BaseSettings]) -> str:
