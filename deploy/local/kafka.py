@@ -50,7 +50,9 @@ def jars_dir(version: str = KAFKA_VERSION) -> Path:
 def _java(libs: Path, *args: str, heap: str = "-Xmx128m") -> list[str]:
     # C1 only: the JVM starts sooner and stops compiling soon after; C2 kept an idle broker busy for minutes
     # (10-20 ms CPU/s) recompiling what a run had made hot, for code a local broker never runs hard enough to need.
-    return ["java", *heap.split(), "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-cp", f"{libs}/*", *args]
+    # No perf data: nothing here reads it (jstat), and the JVM would sample it every 50 ms.
+    return ["java", *heap.split(), "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-XX:-UsePerfData",
+            "-cp", f"{libs}/*", *args]
 
 
 @dataclass
