@@ -56,27 +56,33 @@ async def claim(conn: asyncpg.Connection, consumer: str, event_ids: list[uuid.UU
 class Relay:
     """Publishes outbox rows in commit order; one relay per schema at a time (advisory lock) keeps key order.
 
-    A commit that queued rows wakes it through LISTEN/NOTIFY on a connection of its own; `idle` is only the
-    fallback poll, for a notification lost while that connection was being re-opened.
+    A commit that queued rows wakes it through LISTEN/NOTIFY on a connection of its own, and losing that connection
+    wakes it too. So while it listens, the look every `listening` seconds only guards against a connection that died
+    without telling (no TCP keepalive); `idle` is the poll while it cannot listen, after a failed pass, and while
+    another replica holds the lock (whose rows are ours to publish if that replica dies with no commit to follow).
     """
 
     def __init__(self, pool: asyncpg.Pool, producer: Producer, service: str, batch_size: int, idle: float,
-                 listen_url: str | None = None) -> None:
+                 listen_url: str | None = None, listening: float = 60.0) -> None:
         self.pool, self.producer, self.service = pool, producer, service
-        self.batch_size, self.idle, self.listen_url = batch_size, idle, listen_url
+        self.batch_size, self.idle, self.listen_url, self.listening = batch_size, idle, listen_url, listening
         self._stopping = asyncio.Event()
         self._wakeup = Wakeup(listen_url, f"outbox_{service}", f"numport-{service}-relay")
+        self._locked_out = False  # the last pass found the lock held by another replica
         self.oldest: float | None = None  # creation time of the oldest row known to wait, while one does
         OUTBOX_AGE.labels(service).set_function(lambda: time.time() - self.oldest if self.oldest else 0.0)
 
     async def publish_batch(self) -> int:
         """Mark the oldest rows published and send them; the mark commits only once the broker has them all."""
         async with self.pool.acquire() as conn, conn.transaction():
-            rows = sorted(await conn.fetch(
-                "WITH mine AS (SELECT pg_try_advisory_xact_lock(hashtext('relay:' || current_schema())) AS got) "
-                "UPDATE outbox SET published_at = now() WHERE id IN (SELECT id FROM outbox, mine WHERE mine.got "
-                "AND published_at IS NULL ORDER BY id LIMIT $1) "
-                "RETURNING id, topic, key, headers, payload, created_at", self.batch_size), key=lambda r: r["id"])
+            found = await conn.fetch(
+                "WITH mine AS (SELECT pg_try_advisory_xact_lock(hashtext('relay:' || current_schema())) AS got), "
+                "claimed AS (UPDATE outbox SET published_at = now() WHERE id IN (SELECT id FROM outbox, mine "
+                "WHERE mine.got AND published_at IS NULL ORDER BY id LIMIT $1) "
+                "RETURNING id, topic, key, headers, payload, created_at) "
+                "SELECT claimed.*, mine.got FROM mine LEFT JOIN claimed ON true", self.batch_size)
+            self._locked_out = not found[0]["got"]
+            rows = sorted((r for r in found if r["id"] is not None), key=lambda r: r["id"])
             if not rows:
                 OUTBOX_PENDING.labels(self.service).set(0)
                 self.oldest = None
@@ -94,18 +100,24 @@ class Relay:
     async def run(self) -> None:
         try:
             while not self._stopping.is_set():
+                self._wakeup.event.clear()  # from here on, a commit or a lost connection wakes the next pass
                 await self._wakeup.listen()
-                self._wakeup.event.clear()  # a commit from here on wakes the next pass
-                try:
-                    published = await self.publish_batch()
-                except Exception as exc:  # Kafka or PostgreSQL away: rows stay queued, try again
-                    log.warning("outbox relay pass failed, will retry", extra={"error": repr(exc)})
-                    published = 0
-                    await asyncio.sleep(1.0)
-                if published < self.batch_size:
-                    await self._wakeup.wait(self.idle)
+                if pause := await self._pass():
+                    await self._wakeup.wait(pause)
         finally:
             self._wakeup.close()
+
+    async def _pass(self) -> float:
+        """Publish a batch; returns how long to wait for a commit before the next pass (0: more rows wait now)."""
+        try:
+            published = await self.publish_batch()
+        except Exception as exc:  # Kafka or PostgreSQL away: rows stay queued, try again
+            log.warning("outbox relay pass failed, will retry", extra={"error": repr(exc)})
+            await asyncio.sleep(1.0)
+            return self.idle
+        if published >= self.batch_size:
+            return 0.0
+        return self.listening if self._wakeup.listening and not self._locked_out else self.idle
 
     async def drain(self) -> None:
         """Publish what is left, then stop the loop (graceful shutdown)."""

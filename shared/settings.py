@@ -37,7 +37,9 @@ class ServiceSettings(BaseSettings):
     batch_max_records: int = Field(default=500, ge=1, le=10000)
     relay_batch_size: int = Field(default=500, ge=1, le=10000)
     relay_idle_seconds: float = Field(default=5.0, gt=0, le=60, description=(
-        "Fallback poll of the outbox relay; commits that queue events wake it at once (LISTEN/NOTIFY)."))
+        "Outbox relay's poll while it cannot listen, after a failed pass, or while another replica publishes."))
+    relay_listening_seconds: float = Field(default=60.0, gt=0, le=3600, description=(
+        "Outbox relay's look while it listens: commits that queue events, or a lost connection, wake it at once."))
     db_pool_max: int = Field(default=10, ge=1, le=100)
     traces_endpoint: str | None = Field(default=None, description=(
         "OTLP/HTTP traces URL (…/v1/traces); tracing is off unless this or OTEL_EXPORTER_OTLP_ENDPOINT is set."))

@@ -19,14 +19,21 @@ class Wakeup:
         self.event = asyncio.Event()
         self._conn: asyncpg.Connection | None = None
 
+    @property
+    def listening(self) -> bool:
+        """Whether commits wake us now: while they do, a fallback look can be rare."""
+        return self._conn is not None and not self._conn.is_closed()
+
     async def listen(self) -> None:
         """(Re-)open the listening connection when gone; without it the caller's fallback look still runs."""
-        if self.url is None or (self._conn is not None and not self._conn.is_closed()):
+        if self.url is None or self.listening:
             return
         self._conn = None
         try:
             conn = await asyncpg.connect(self.url, timeout=5.0, server_settings={"application_name": self.name})
             await conn.add_listener(self.channel, lambda *_: self.event.set())
+            # Losing the connection wakes the owner at once: it re-opens it, then looks (notifications may be lost).
+            conn.add_termination_listener(lambda *_: self.event.set())
         except (OSError, asyncpg.PostgresError, TimeoutError) as error:
             log.info("not woken by commits for now; falls back to looking every few seconds",
                      extra={"channel": self.channel, "error": repr(error)})
@@ -51,8 +58,8 @@ async def looking(wakeup: Wakeup, look: Callable[[], Awaitable[float | None]], e
     A failed look (PostgreSQL or Meta away) loses nothing: the next one asks again."""
     try:
         while True:
+            wakeup.event.clear()  # cleared before listening: the loss of the connection just opened wakes us too
             await wakeup.listen()
-            wakeup.event.clear()
             following: float | None = None
             try:
                 following = await look()

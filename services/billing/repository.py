@@ -139,3 +139,6 @@ async def queue_attributions(conn: asyncpg.Connection, records: list[tuple[str, 
             "outbox", columns=("event_id", "topic", "key", "headers", "payload"),
             records=[(event_id, topics.BILLING_ATTRIBUTIONS.name, number.encode(), HEADERS, payload)
                      for event_id, payload, number in records])
+        # COPY bypasses outbox.append, which tells the schema's relay at commit; a relay that listens looks only
+        # once a minute otherwise.
+        await conn.execute("SELECT pg_notify('outbox_' || current_schema(), '')")

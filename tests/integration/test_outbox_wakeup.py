@@ -35,3 +35,40 @@ async def test_a_commit_that_queues_events_wakes_its_relay(clean):
         await running
         await producer.stop()
         await pool.close()
+
+
+async def _relay_backend(pool, since: float, timeout: float, other_than: int | None = None) -> int:
+    """The pid of the relay's connection once it listens (a new one, given `other_than`): killed before its LISTEN
+    completed, the relay would poll (in `idle` seconds) instead of being woken."""
+    while time.monotonic() - since < timeout:
+        pid = await pool.fetchval("SELECT pid FROM pg_stat_activity WHERE application_name = 'numport-testsvc-relay' "
+                                  "AND state = 'idle' AND query LIKE 'LISTEN%' AND pid IS DISTINCT FROM $1",
+                                  other_than)
+        if pid is not None:
+            return pid
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"no (new) listening connection of the relay within {timeout} s")
+
+
+async def test_a_relay_whose_listening_connection_dies_listens_again_at_once_and_misses_no_commit(clean):
+    pool = await db.open_pool(clean.database_url, "testsvc")
+    producer = Producer(clean.kafka_bootstrap, client_id="numport-testsvc")
+    await producer.start()
+    relay = outbox.Relay(pool, producer, "testsvc", 500, FALLBACK_SECONDS, clean.database_url, FALLBACK_SECONDS)
+    running = asyncio.create_task(relay.run())
+    try:
+        first = await _relay_backend(pool, time.monotonic(), 10.0)
+        started = time.monotonic()
+        assert await pool.fetchval("SELECT pg_terminate_backend($1)", first)
+        await _relay_backend(pool, started, 5.0, other_than=first)  # woken by the loss, not by a poll 30 s away
+        event = migration_requested()
+        async with pool.acquire() as conn, conn.transaction():
+            await outbox.append(conn, [event])
+        published = await kafka.read(clean.kafka_bootstrap, MIGRATION_REQUESTS.name, timeout=10.0)
+        assert [r.key for r in published] == [event.phone_number.encode()]
+        assert time.monotonic() - started < 8.0
+    finally:
+        await relay.drain()
+        await running
+        await producer.stop()
+        await pool.close()
