@@ -61,11 +61,25 @@ class Probes:
 
 
 class _QuietServer(uvicorn.Server):
-    """Leaves SIGTERM/SIGINT to the service, which shuts everything down in order."""
+    """Leaves SIGTERM/SIGINT to the service, which shuts everything down in order, and ticks once a second.
+
+    uvicorn's own loop wakes ten times a second to refresh the Date header (once a second) and see whether to stop;
+    an idle service paid those wake-ups all day. Stopping wakes it at once instead."""
+
+    def __init__(self, config: uvicorn.Config) -> None:
+        super().__init__(config)
+        self.stopping = asyncio.Event()
 
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
         yield
+
+    async def main_loop(self) -> None:
+        ticks = 0
+        while not await self.on_tick(ticks):  # a multiple of 10: the tick that refreshes the Date header
+            ticks += 10
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.stopping.wait(), 1.0)
 
 
 @contextlib.asynccontextmanager
@@ -83,4 +97,5 @@ async def serve(app: Any, host: str, port: int) -> AsyncIterator[int]:
         yield bound
     finally:
         server.should_exit = True
+        server.stopping.set()
         await task
