@@ -51,6 +51,17 @@ class Wakeup:
             self._conn = None
 
 
+FALLBACK_SECONDS = 5.0  # the look for work when nothing woke the loop: a notification lost while reconnecting
+
+
+def fallback(clock: object) -> float:
+    """How long a woken loop may sleep: with a clock moved from outside (tests, rehearsals), items fall due without
+    any commit, so it looks every tick."""
+    from shared.clock import SystemClock
+
+    return FALLBACK_SECONDS if isinstance(clock, SystemClock) else 0.0
+
+
 async def looking(wakeup: Wakeup, look: Callable[[], Awaitable[float | None]], every: float, longest: float,
                   failed: str) -> None:
     """Look for work when a commit may have made some, when the next known item falls due (`look` returns the

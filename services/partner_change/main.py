@@ -19,6 +19,7 @@ from shared.consumer import Subscription
 from shared.events import MigrationFailed, MigrationNotNeeded, MigrationRequested, NumberIneligible, PhoneRegistered
 from shared.service import Runtime, ServiceSpec, Wired
 from shared.settings import GraphSettings, ServiceSettings
+from shared.wakeup import Wakeup
 
 
 class PartnerChangeSettings(ServiceSettings, GraphSettings, port_out.PortOutSettings):
@@ -26,7 +27,7 @@ class PartnerChangeSettings(ServiceSettings, GraphSettings, port_out.PortOutSett
     partner_change_approval_seconds: float = Field(default=7 * 24 * 3600, gt=0, description=(
         "How long a manually approving partner has to approve; then the request expires and nothing moves."))
     partner_change_tick_seconds: float = Field(default=0.2, gt=0, le=60, description=(
-        "How often approved changes are transferred and overdue approvals expired."))
+        "Shortest pause between two looks for approved changes and overdue approvals; commits wake the loop."))
 
 
 @contextlib.asynccontextmanager
@@ -37,7 +38,8 @@ async def wire(runtime: Runtime) -> AsyncIterator[Wired]:
     transfers = Transfers(runtime.pool, runtime.clock)
 
     async def transfer_loop() -> None:
-        await transfers.run(s.partner_change_tick_seconds)
+        await transfers.run(s.partner_change_tick_seconds,
+                            Wakeup(s.database_url, "partner_change_work", "numport-partner-change-transfers"))
 
     async with port_out.port_outs(runtime) as (port_out_handlers, port_out_loops):
         yield Wired({"requests": handlers.on_migration_requested, "registration": handlers.on_registration_event,

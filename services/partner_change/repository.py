@@ -115,6 +115,12 @@ async def due(conn: Conn, now: datetime) -> list[asyncpg.Record]:
                             "OR (state = 'awaiting_approval' AND deadline <= $1) ORDER BY requested_at", now)
 
 
+async def next_deadline(conn: Conn, now: datetime) -> datetime | None:
+    """When the next manual approval runs out (the loop expires it then, with no commit to wake it)."""
+    return await conn.fetchval("SELECT min(deadline) FROM changes WHERE state = 'awaiting_approval' AND deadline > $1",
+                               now)
+
+
 async def listing(conn: Conn, business_id: str | None, partner_id: str | None) -> list[asyncpg.Record]:
     return await conn.fetch(f"SELECT {CHANGE} FROM changes WHERE business_id = $1 OR source_partner = $2 "
                             "OR destination_partner = $2 ORDER BY requested_at DESC LIMIT 200",

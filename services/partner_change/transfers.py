@@ -13,8 +13,9 @@ from dataclasses import dataclass
 import asyncpg
 
 from services.partner_change import announce, domain, repository
-from shared import failpoints, loops, outbox
+from shared import failpoints, outbox
 from shared.clock import Clock
+from shared.wakeup import Wakeup, fallback, looking
 
 log = logging.getLogger("numport.partner_change")
 
@@ -43,5 +44,12 @@ class Transfers:
                 await repository.save(conn, ended, now, "approval_expired")
                 await outbox.append(conn, [announce.ended(ended, now)])
 
-    async def run(self, every: float) -> None:
-        await loops.every(every, self.pass_once, log, "partner change pass failed")
+    async def look(self) -> float | None:
+        """One pass; then the seconds until the next approval runs out (None: nothing waits on the clock)."""
+        await self.pass_once()
+        deadline = await repository.next_deadline(self.pool, now := self.clock.now())
+        return None if deadline is None else max(0.0, (deadline - now).total_seconds())
+
+    async def run(self, every: float, wakeup: Wakeup) -> None:
+        """Woken by commits that may have made work (see migrations/0002) and by the next deadline."""
+        await looking(wakeup, self.look, every, fallback(self.clock), "partner change pass failed")

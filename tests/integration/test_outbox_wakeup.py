@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import time
 
+import asyncpg
+
 from deploy.local import kafkaio as kafka
 from shared import db, outbox
 from shared.kafka import Producer
@@ -71,4 +73,40 @@ async def test_a_relay_whose_listening_connection_dies_listens_again_at_once_and
         await relay.drain()
         await running
         await producer.stop()
+        await pool.close()
+
+
+async def test_partner_change_and_port_out_tables_wake_their_loops_at_commit(clean):
+    """The transfer loop and the port-out watch sleep up to the fallback; a commit that may give them work (a change
+    approved, a check moved) notifies their channel, and only at commit."""
+    from pathlib import Path
+
+    import services.partner_change
+
+    pool = await db.open_pool(clean.database_url, "partner_change", Path(services.partner_change.__file__).parent /
+                              "migrations")
+    heard: list[str] = []
+    listener = await asyncpg.connect(clean.database_url)
+    try:
+        for channel in ("partner_change_work", "port_out_work"):
+            await listener.add_listener(channel, lambda _c, _p, name, _payload: heard.append(name))
+        async with pool.acquire() as conn, conn.transaction():
+            await conn.execute(
+                "INSERT INTO changes (id, waba_id, business_id, customer_id, phone_numbers, source_partner, "
+                "destination_partner, state, payment_method_required, approval, legal_name, country, requested_at, "
+                "updated_at) VALUES (gen_random_uuid(), 'w1', 'b1', 'c1', '{}', 'p1', 'p2', 'approved', false, "
+                "'automatic', 'L', 'DE', now(), now())")
+            await conn.execute(
+                "INSERT INTO port_outs (id, phone_number, phone_number_id, waba_id, partner_id, requested_by, "
+                "requested_at, ownership, path, state, steps, next_check_at, updated_at) VALUES (gen_random_uuid(), "
+                "'+4915100000001', '5100', 'w1', 'p1', 'c1', now(), 'owned', 'customer', 'open', '[]', now(), now())")
+            await asyncio.sleep(0.3)
+            assert heard == []  # nothing before the commit: the loop would look before the row is visible
+        for _ in range(50):
+            if sorted(set(heard)) == ["partner_change_work", "port_out_work"]:
+                break
+            await asyncio.sleep(0.05)
+        assert sorted(set(heard)) == ["partner_change_work", "port_out_work"]
+    finally:
+        await listener.close()
         await pool.close()

@@ -13,11 +13,12 @@ import asyncpg
 
 from services.partner_change.port_out import domain, repository, transitions
 from services.partner_change.port_out.meta_api import PortOutGraph
-from shared import loops, outbox
+from shared import outbox
 from shared.clock import Clock
 from shared.consumer import Unit
 from shared.events import MetaWebhookChange, PortOutRequested
 from shared.phone import to_e164
+from shared.wakeup import Wakeup, fallback, looking
 
 log = logging.getLogger("numport.port_out")
 WATCHED_FIELDS = frozenset({"security", "phone_number_quality_update"})
@@ -73,8 +74,15 @@ class PortOuts:
             except Exception as error:  # Meta away for one number must not stop the others; the next tick retries
                 log.warning("port-out check failed", extra={"port_out_id": str(row["id"]), "error": repr(error)})
 
-    async def run(self, every: float) -> None:
-        await loops.every(every, self.tick, log, "port-out tick failed")
+    async def look(self) -> float | None:
+        """The due checks; then the seconds until the next one."""
+        await self.tick()
+        following = await repository.next_check(self.pool, now := self.clock.now())
+        return None if following is None else max(0.0, (following - now).total_seconds())
+
+    async def run(self, every: float, wakeup: Wakeup) -> None:
+        """Woken by commits that may have moved a check (see migrations/0501) and by the next check's time."""
+        await looking(wakeup, self.look, every, fallback(self.clock), "port-out tick failed")
 
 
 def number_of(change: MetaWebhookChange) -> str | None:

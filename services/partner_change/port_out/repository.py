@@ -59,6 +59,11 @@ async def due(pool: asyncpg.Pool, now: datetime, limit: int = 200) -> list[async
                             "AND next_check_at <= $1 ORDER BY next_check_at LIMIT $2", now, limit)
 
 
+async def next_check(pool: asyncpg.Pool, now: datetime) -> datetime | None:
+    return await pool.fetchval("SELECT min(next_check_at) FROM port_outs WHERE state <> 'departed' "
+                               "AND next_check_at > $1", now)
+
+
 async def one(pool: asyncpg.Pool, port_out_id: Any) -> asyncpg.Record | None:
     return await pool.fetchrow("SELECT * FROM port_outs WHERE id = $1", port_out_id)
 

@@ -18,6 +18,7 @@ from shared.events import MetaWebhookChange, PortOutRequested, parse_webhook_cha
 from shared.graph import GraphClient
 from shared.service import Runtime
 from shared.settings import GraphSettings
+from shared.wakeup import Wakeup
 
 
 class PortOutSettings(BaseSettings):
@@ -26,7 +27,8 @@ class PortOutSettings(BaseSettings):
     port_out_service_level_hours: float = Field(default=72, gt=0, description="The ticket's deadline (48-72 h).")
     port_out_reminder_hours: float = Field(default=24, gt=0, description="Operations reminded this often before it.")
     port_out_check_seconds: float = Field(default=300, gt=0, description="How often an open port-out reads Meta.")
-    port_out_tick_seconds: float = Field(default=1, gt=0, le=60, description="How often due port-outs are looked up.")
+    port_out_tick_seconds: float = Field(default=1, gt=0, le=60, description=(
+        "Shortest pause between two looks for due port-out checks; commits wake the watch."))
     port_out_cancels_subscription: bool = Field(default=False, description=(
         "true: we cancel the customer's subscription when the number leaves; false: we tell the customer to."))
 
@@ -54,7 +56,8 @@ async def port_outs(runtime: Runtime) -> AsyncIterator[tuple[dict, tuple]]:
     handlers = PortOuts(runtime.pool, PortOutGraph(graph), runtime.clock, limits(s), s.bsp_business_id)
 
     async def watch_port_outs() -> None:
-        await handlers.run(s.port_out_tick_seconds)
+        await handlers.run(s.port_out_tick_seconds,
+                           Wakeup(runtime.settings.database_url, "port_out_work", "numport-port-out-watch"))
 
     try:
         yield {"port_out_requested": handlers.on_requested, "port_out_webhooks": handlers.on_webhook}, \
