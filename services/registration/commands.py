@@ -45,7 +45,7 @@ async def submit_code(reg: Registration, migration_id: uuid.UUID, partner_id: st
         elif not domain.code_entry(saga.wrong_codes, ctx.limits).accept_entry:
             return CodeAnswer("new_code_needed", "Too many wrong entries for this code; request a new code.")
         else:
-            await reg.record_sent(saga, "verify_code", 0, ctx)
+            await reg.record_sent(saga, "verify_code", ctx)
             try:
                 await ctx.api.verify_code(number_id, code)
             except GraphPermanentError:

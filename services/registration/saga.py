@@ -17,8 +17,8 @@ from datetime import datetime, timedelta
 import asyncpg
 
 from services.registration import domain, repository, solution_intent, steps, story, timers
-from services.registration.repository import SagaRow
-from shared import attempts, failpoints, outbox
+from services.registration.repository import Running, SagaRow
+from shared import attempts, failpoints
 from shared import events as ev
 from shared.clock import Clock
 from shared.errors import TransientError
@@ -42,58 +42,71 @@ class Registration:
 
     @contextlib.asynccontextmanager
     async def locked(self, migration_id: uuid.UUID, wait: bool = True) -> AsyncIterator[bool]:
+        """The saga's session lock. The lock pool does not reset released connections (see `lock_session`), so a
+        connection is returned only when its lock was certainly never taken or certainly released; any other exit
+        (an error or cancellation while locking or unlocking) closes it, and PostgreSQL drops its locks."""
         async with (self.lock_pool or self.pool).acquire() as conn:
-            key = f"saga:{migration_id}"
-            if wait:
-                await conn.execute("SELECT pg_advisory_lock(hashtext($1))", key)
-            elif not await conn.fetchval("SELECT pg_try_advisory_lock(hashtext($1))", key):
-                yield False
-                return
+            key, clean = f"saga:{migration_id}", False
             try:
-                yield True
+                if wait:
+                    await conn.execute("SELECT pg_advisory_lock(hashtext($1))", key)
+                elif not await conn.fetchval("SELECT pg_try_advisory_lock(hashtext($1))", key):
+                    clean = True
+                    yield False
+                    return
+                try:
+                    yield True
+                finally:
+                    await conn.execute("SELECT pg_advisory_unlock(hashtext($1))", key)
+                    clean = True
             finally:
-                await conn.execute("SELECT pg_advisory_unlock(hashtext($1))", key)
+                if not clean:
+                    conn.terminate()
 
     async def advance(self, migration_id: uuid.UUID, wait: bool = True) -> None:
         async with self.locked(migration_id, wait) as mine:
             if mine:
                 await self.advance_locked(migration_id)
 
-    async def advance_locked(self, migration_id: uuid.UUID, interactive: bool = False) -> None:
+    async def advance_locked(self, migration_id: uuid.UUID, interactive: bool = False,
+                             current: Running | None = None) -> None:
         """Run steps until the saga waits or finishes. `interactive`: a person is waiting on this call, so a
-        transient failure is theirs to hear about (and retry) instead of a timer's to retry."""
-        while (saga := await repository.load(self.pool, migration_id)) is not None:
+        transient failure is theirs to hear about (and retry) instead of a timer's to retry. `current`: the saga as
+        the caller just committed it. Each step carries on the row its commit returned instead of reading it again:
+        under the lock nothing else moves a runnable saga (handlers and the queue move only waiting ones)."""
+        current = current or await repository.load_running(self.pool, migration_id)
+        while current is not None:
+            saga, in_flight_since = current
             if saga.state in domain.WAITING or saga.state in domain.FINISHED:
                 return
             try:
                 with story.step(saga):
-                    state = await self.run_step(saga)
-                if state == saga.state:
+                    current = await self.run_step(saga, in_flight_since)
+                if current is not None and current[0].state == saga.state:
                     raise TransientError(f"step {saga.state} made no progress")  # never spin on Meta
             except GraphPermanentError as error:
-                await self.fail(saga, saga.state, f"META_{error.code}", f"Meta refused {saga.state}: {error.message}")
+                current = await self.fail(saga, saga.state, f"META_{error.code}",
+                                          f"Meta refused {saga.state}: {error.message}")
             except (TransientError, LookupError) as error:
                 if interactive and isinstance(error, TransientError):
                     raise
                 log.warning("saga step will be retried", extra={"migration_id": str(saga.migration_id),
                                                                  "step": saga.state, "error": str(error)})
                 retry_at = self.clock.now() + timedelta(seconds=getattr(error, "retry_after", None) or 5)
-                async with self.pool.acquire() as conn:
-                    await repository.set_timer(conn, saga.migration_id, "advance", retry_at)
+                await repository.set_timer(self.pool, saga.migration_id, "advance", retry_at)
                 return
 
-    async def run_step(self, saga: SagaRow) -> str:
-        """Returns the state the step committed (the loop reads the saga again only when it goes on)."""
+    async def run_step(self, saga: SagaRow, in_flight_since: datetime | None) -> Running | None:
+        """Returns the saga as the step committed it."""
         step, ctx = saga.state, self.ctx_factory(self.clock.now())
         if step == "api_key":
             return await self.issue_api_key(saga)
-        attempt, in_flight_since = await attempts.open_attempt(self.pool, saga.migration_id, step)
         if in_flight_since and (wait := domain.still_in_flight(in_flight_since, ctx.now, ctx.limits)):
             raise WriteInFlight(f"an earlier {step} may still be applied by Meta", retry_after=wait.total_seconds())
         check, send = (steps.register_check, None) if step == "register" else GRAPH_STEPS[step]
         outcome = await check(saga, ctx, in_flight_since is not None)
         if outcome is None:
-            pin = await self.record_sent(saga, step, attempt, ctx)
+            pin = await self.record_sent(saga, step, ctx)
             failpoints.hit(f"registration.before_send.{step}")
             try:
                 outcome = await steps.register_send(saga, ctx, pin) if send is None else await send(saga, ctx)
@@ -101,30 +114,25 @@ class Registration:
                 await self.settle_if_refused(saga, step, error)
                 raise
             failpoints.hit(f"registration.after_send.{step}")
-        await self.apply(saga, step, outcome)
-        return outcome.state
+        return await self.apply(saga, step, outcome)
 
-    async def record_sent(self, saga: SagaRow, step: str, attempt: int, ctx: steps.Context) -> str:
-        """Commit the attempt (and for register the new PIN, encrypted) before Meta hears of it. A code entry also
-        gets a timer that settles it from Meta's state if its answer never comes (attempt 0: numbered here)."""
-        pin = self.cipher.decrypt(saga.pin_ciphertext) if saga.pin_ciphertext else ctx.new_pin()
+    async def record_sent(self, saga: SagaRow, step: str, ctx: steps.Context) -> str:
+        """Commit the attempt (and for a first register the new PIN, encrypted) before Meta hears of it; returns the
+        PIN register sends. A code entry also gets a timer that settles it from Meta's state if its answer never
+        comes."""
+        pin, new_pin = "", None
+        if step == "register":
+            pin = self.cipher.decrypt(saga.pin_ciphertext) if saga.pin_ciphertext else ctx.new_pin()
+            new_pin = None if saga.pin_ciphertext else self.cipher.encrypt(pin)
         sent_at = self.clock.now()
-        several = step == "verify_code" or (step == "register" and not saga.pin_ciphertext)  # else one statement
-        async with self.pool.acquire() as conn, conn.transaction() if several else contextlib.nullcontext():
-            if step == "verify_code":
-                attempt, _ = await attempts.open_attempt(conn, saga.migration_id, step)
-                await repository.set_timer(conn, saga.migration_id, "verify_check",
-                                           sent_at + ctx.limits.write_outcome_window)
-            await attempts.record_sent(conn, saga.migration_id, step, attempt, sent_at)
-            if step == "register" and not saga.pin_ciphertext:
-                await repository.update(conn, saga.migration_id, ctx.now, pin_ciphertext=self.cipher.encrypt(pin))
+        check_due = sent_at + ctx.limits.write_outcome_window if step == "verify_code" else None
+        await repository.record_sent(self.pool, saga.migration_id, step, sent_at, new_pin, check_due)
         return pin
 
     async def settle_if_refused(self, saga: SagaRow, step: str, error: TransientError) -> None:
         """A call Meta turned away (throttled) or never heard of needs no outcome window: settle it now."""
         if certainly_not_applied(error):
-            async with self.pool.acquire() as conn:
-                await attempts.settle(conn, saga.migration_id, step, "not_applied", self.clock.now())
+            await attempts.settle(self.pool, saga.migration_id, step, "not_applied", self.clock.now())
 
     async def entry_in_flight(self, saga: SagaRow, ctx: steps.Context) -> WriteInFlight | None:
         """An earlier code entry Meta may still be acting on, as the error to answer with while it may."""
@@ -133,44 +141,48 @@ class Registration:
             return WriteInFlight("Meta is still checking an earlier entry of the code", wait.total_seconds())
         return None
 
-    async def apply(self, saga: SagaRow, step: str, outcome: steps.Outcome) -> None:
+    async def apply(self, saga: SagaRow, step: str, outcome: steps.Outcome) -> Running | None:
+        """Commit the step's result (one statement); returns the saga as committed."""
         now = self.clock.now()
-        async with self.pool.acquire() as conn, conn.transaction():
-            await attempts.settle(conn, saga.migration_id, step, "done", now)
-            await repository.update(conn, saga.migration_id, now, state=outcome.state, **outcome.changes)
-            await outbox.append(conn, outcome.events)
-            for kind, due in outcome.timers.items():
-                await repository.set_timer(conn, saga.migration_id, kind, due)
-            await repository.clear_timers(conn, saga.migration_id, "advance", *outcome.clear)
-            if outcome.state == "awaiting_templates":
-                await self.wait_for_templates(conn, saga, now)
+        args = (saga.migration_id, step, now, {"state": outcome.state, **outcome.changes}, outcome.events,
+                outcome.timers, ("advance", *outcome.clear))
+        if outcome.state == "awaiting_templates":
+            async with self.pool.acquire() as conn, conn.transaction():
+                current = await repository.apply(conn, *args)
+                if not await self.wait_for_templates(conn, saga, now):
+                    current = await repository.load_running(conn, saga.migration_id)  # it registers at once
+        else:
+            current = await repository.apply(self.pool, *args)
         story.applied(saga, step, outcome, now)
-        if outcome.state in domain.FINISHED:
+        # A number queued behind this one after the check below starts itself: its handler looks after committing.
+        if outcome.state in domain.FINISHED and await repository.queued_in(self.pool, saga.destination_waba_id):
             await self.start_next_in_line(saga.destination_waba_id)
+        return current
 
-    async def wait_for_templates(self, conn: asyncpg.Connection, saga: SagaRow, now: datetime) -> None:
-        """Register at once when the templates are already on the destination; else wait for them, bounded."""
+    async def wait_for_templates(self, conn: asyncpg.Connection, saga: SagaRow, now: datetime) -> bool:
+        """Register at once when the templates are already on the destination; else wait for them, bounded. Reads
+        the mark after the saga's row is locked (by the caller's update), so a mark committed meanwhile is seen."""
         limits = self.ctx_factory(now).limits
         if domain.waits_for_templates(await repository.templates_ready(conn, saga.migration_id), limits):
             await repository.set_timer(conn, saga.migration_id, "templates_deadline", now + limits.templates_wait)
-        else:
-            await repository.update(conn, saga.migration_id, now, state="register")
+            return True
+        await repository.update(conn, saga.migration_id, now, state="register")
+        return False
 
-    async def fail(self, saga: SagaRow, step: str, reason_code: str, message: str) -> None:
+    async def fail(self, saga: SagaRow, step: str, reason_code: str, message: str) -> Running | None:
         failed = steps.event(ev.MigrationFailed, saga, self.clock.now(), step=step, reason_code=reason_code,
                              message=message)
-        await self.apply(saga, step, steps.Outcome("failed", events=[failed], clear=TIMER_KINDS))
+        return await self.apply(saga, step, steps.Outcome("failed", events=[failed], clear=TIMER_KINDS))
 
-    async def issue_api_key(self, saga: SagaRow) -> str:
+    async def issue_api_key(self, saga: SagaRow) -> Running | None:
         now = self.clock.now()
         key, digest, prefix = new_api_key("wa", saga.phone_number.lstrip("+"))
-        async with self.pool.acquire() as conn, conn.transaction():
-            await repository.store_api_key(conn, saga, digest, prefix, self.cipher.encrypt(key), now)
+        await repository.store_api_key(self.pool, saga, digest, prefix, self.cipher.encrypt(key), now)
         issued = steps.event(ev.ApiKeyIssued, saga, now, key_prefix=prefix)
         completed = steps.event(ev.MigrationCompleted, saga, now, phone_number_id=saga.phone_number_id,
                                 completed_at=saga.completed_at or now)
-        await self.apply(saga, "api_key", steps.Outcome("completed", events=[issued, completed], clear=TIMER_KINDS))
-        return "completed"
+        return await self.apply(saga, "api_key",
+                                steps.Outcome("completed", events=[issued, completed], clear=TIMER_KINDS))
 
     async def start_next_in_line(self, waba_id: str) -> None:
         """Numbers of one WABA migrate one after another: the oldest queued one becomes runnable when the WABA
@@ -184,17 +196,22 @@ class Registration:
         async with self.locked(migration_id, wait=False) as mine:
             if not mine:
                 return  # the saga is running right now; the timer stays due and fires on the next tick
-            saga = await repository.load(self.pool, migration_id)
-            if saga is None:
+            current = await repository.load_running(self.pool, migration_id)
+            if current is None:
                 return
+            saga = current[0]
             if kind != "advance" and saga.state == timers.WAITS_FOR.get(kind):
                 with story.step(saga, kind):
                     outcome = await timers.HANDLERS[kind](saga, self.ctx_factory(self.clock.now()))
-                    await self.apply(saga, timers.SETTLES.get(kind, kind), outcome)
+                    current = await self.apply(saga, timers.SETTLES.get(kind, kind), outcome)
             else:
-                async with self.pool.acquire() as conn:
-                    await repository.clear_timers(conn, migration_id, kind)
-            await self.advance_locked(migration_id)
+                await repository.clear_timers(self.pool, migration_id, kind)
+            await self.advance_locked(migration_id, current=current)
+
+
+async def lock_session(conn: asyncpg.Connection) -> None:
+    """The lock pool's reset: none. Its connections run only lock and unlock statements, and `Registration.locked`
+    closes one whose unlock did not complete, so asyncpg's full reset (five statements a release) finds nothing."""
 
 
 TIMER_KINDS = timers.ALL_TIMERS
