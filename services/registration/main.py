@@ -10,11 +10,11 @@ from pathlib import Path
 import asyncpg
 from pydantic import Field, SecretStr
 
-from services.registration import domain, scheduler, solution_intent
+from services.registration import domain, locks, scheduler, solution_intent
 from services.registration.api import create_api
 from services.registration.handlers import RegistrationHandlers
 from services.registration.meta_api import MetaRegistrationApi
-from services.registration.saga import Registration, lock_session
+from services.registration.saga import Registration
 from services.registration.steps import Context
 from shared import topics
 from shared.consumer import Subscription
@@ -61,7 +61,7 @@ async def wire(runtime: Runtime) -> AsyncIterator[Wired]:
     graph = GraphClient.from_settings(s)
     api, saga_limits = MetaRegistrationApi(graph), limits(s, graph)
     lock_pool = await asyncpg.create_pool(s.database_url, min_size=1, max_size=s.saga_concurrency + 16,
-                                          reset=lock_session)
+                                          reset=locks.no_reset)
     reg = Registration(runtime.pool, lambda now: Context(api, now, saga_limits, s.bsp_business_id, s.app_id,
                                                          s.waba_currency),
                        runtime.clock, Cipher(s.secrets_key.get_secret_value()), lock_pool)

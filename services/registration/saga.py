@@ -10,14 +10,14 @@ from __future__ import annotations
 import contextlib
 import logging
 import uuid
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import asyncpg
 
-from services.registration import domain, repository, solution_intent, steps, story, timers
-from services.registration.repository import Running, SagaRow
+from services.registration import domain, locks, repository, solution_intent, step_writes, steps, story, timers
+from services.registration.repository import SagaRow
+from services.registration.step_writes import Running
 from shared import attempts, failpoints
 from shared import events as ev
 from shared.clock import Clock
@@ -40,28 +40,8 @@ class Registration:
     cipher: Cipher
     lock_pool: asyncpg.Pool | None = None  # its own connections: a lock holder must never starve the work pool
 
-    @contextlib.asynccontextmanager
-    async def locked(self, migration_id: uuid.UUID, wait: bool = True) -> AsyncIterator[bool]:
-        """The saga's session lock. The lock pool does not reset released connections (see `lock_session`), so a
-        connection is returned only when its lock was certainly never taken or certainly released; any other exit
-        (an error or cancellation while locking or unlocking) closes it, and PostgreSQL drops its locks."""
-        async with (self.lock_pool or self.pool).acquire() as conn:
-            key, clean = f"saga:{migration_id}", False
-            try:
-                if wait:
-                    await conn.execute("SELECT pg_advisory_lock(hashtext($1))", key)
-                elif not await conn.fetchval("SELECT pg_try_advisory_lock(hashtext($1))", key):
-                    clean = True
-                    yield False
-                    return
-                try:
-                    yield True
-                finally:
-                    await conn.execute("SELECT pg_advisory_unlock(hashtext($1))", key)
-                    clean = True
-            finally:
-                if not clean:
-                    conn.terminate()
+    def locked(self, migration_id: uuid.UUID, wait: bool = True) -> contextlib.AbstractAsyncContextManager[bool]:
+        return locks.held(self.lock_pool or self.pool, f"saga:{migration_id}", wait)
 
     async def advance(self, migration_id: uuid.UUID, wait: bool = True) -> None:
         async with self.locked(migration_id, wait) as mine:
@@ -74,7 +54,7 @@ class Registration:
         transient failure is theirs to hear about (and retry) instead of a timer's to retry. `current`: the saga as
         the caller just committed it. Each step carries on the row its commit returned instead of reading it again:
         under the lock nothing else moves a runnable saga (handlers and the queue move only waiting ones)."""
-        current = current or await repository.load_running(self.pool, migration_id)
+        current = current or await step_writes.load_running(self.pool, migration_id)
         while current is not None:
             saga, in_flight_since = current
             if saga.state in domain.WAITING or saga.state in domain.FINISHED:
@@ -126,7 +106,7 @@ class Registration:
             new_pin = None if saga.pin_ciphertext else self.cipher.encrypt(pin)
         sent_at = self.clock.now()
         check_due = sent_at + ctx.limits.write_outcome_window if step == "verify_code" else None
-        await repository.record_sent(self.pool, saga.migration_id, step, sent_at, new_pin, check_due)
+        await step_writes.record_sent(self.pool, saga.migration_id, step, sent_at, new_pin, check_due)
         return pin
 
     async def settle_if_refused(self, saga: SagaRow, step: str, error: TransientError) -> None:
@@ -148,11 +128,11 @@ class Registration:
                 outcome.timers, ("advance", *outcome.clear))
         if outcome.state == "awaiting_templates":
             async with self.pool.acquire() as conn, conn.transaction():
-                current = await repository.apply(conn, *args)
+                current = await step_writes.apply(conn, *args)
                 if not await self.wait_for_templates(conn, saga, now):
-                    current = await repository.load_running(conn, saga.migration_id)  # it registers at once
+                    current = await step_writes.load_running(conn, saga.migration_id)  # it registers at once
         else:
-            current = await repository.apply(self.pool, *args)
+            current = await step_writes.apply(self.pool, *args)
         story.applied(saga, step, outcome, now)
         # A number queued behind this one after the check below starts itself: its handler looks after committing.
         if outcome.state in domain.FINISHED and await repository.queued_in(self.pool, saga.destination_waba_id):
@@ -196,7 +176,7 @@ class Registration:
         async with self.locked(migration_id, wait=False) as mine:
             if not mine:
                 return  # the saga is running right now; the timer stays due and fires on the next tick
-            current = await repository.load_running(self.pool, migration_id)
+            current = await step_writes.load_running(self.pool, migration_id)
             if current is None:
                 return
             saga = current[0]
@@ -207,11 +187,6 @@ class Registration:
             else:
                 await repository.clear_timers(self.pool, migration_id, kind)
             await self.advance_locked(migration_id, current=current)
-
-
-async def lock_session(conn: asyncpg.Connection) -> None:
-    """The lock pool's reset: none. Its connections run only lock and unlock statements, and `Registration.locked`
-    closes one whose unlock did not complete, so asyncpg's full reset (five statements a release) finds nothing."""
 
 
 TIMER_KINDS = timers.ALL_TIMERS
