@@ -27,17 +27,15 @@ class RegistrationHandlers:
 
     async def on_number_eligible(self, event: NumberEligible, unit: Unit) -> None:
         async with unit.transaction() as tx:
-            await self.create_saga(tx, event)
-        await self.reg.start_next_in_line(event.destination_waba_id)
+            await self.create_saga(tx, event)  # the scheduler starts it when its WABA is free (start_free_wabas)
 
     async def create_saga(self, tx: Tx, event: NumberEligible) -> None:
         """A qualifying number takes the no-code path; the timeline says which path and why, then the queue place."""
         now, qualification = self.reg.clock.now(), event.solution_migration
         flow = domain.flow_for(event.flow, qualification)
         solution = qualification.solution_id if qualification and flow == "solution_intent" else None
-        if not await repository.create(tx.conn, event, flow, domain.first_state(flow), now, solution):
+        if (saga := await repository.create(tx.conn, event, flow, domain.first_state(flow), now, solution)) is None:
             return
-        saga = await repository.load(tx.conn, event.migration_id)
         if chosen := domain.path_chosen(event.flow, qualification):
             path, reason, message = chosen
             await tx.emit(steps.event(MigrationPathChosen, saga, now, path=path, reason_code=reason, message=message))

@@ -114,9 +114,10 @@ class Registration:
         if certainly_not_applied(error):
             await attempts.settle(self.pool, saga.migration_id, step, "not_applied", self.clock.now())
 
-    async def entry_in_flight(self, saga: SagaRow, ctx: steps.Context) -> WriteInFlight | None:
-        """An earlier code entry Meta may still be acting on, as the error to answer with while it may."""
-        _, since = await attempts.open_attempt(self.pool, saga.migration_id, "verify_code")
+    @staticmethod
+    def entry_in_flight(since: datetime | None, ctx: steps.Context) -> WriteInFlight | None:
+        """An earlier code entry (sent at `since`, unsettled) Meta may still be acting on, as the error to answer
+        with while it may."""
         if since and (wait := domain.still_in_flight(since, ctx.now, ctx.limits)):
             return WriteInFlight("Meta is still checking an earlier entry of the code", wait.total_seconds())
         return None
@@ -133,10 +134,7 @@ class Registration:
                     current = await step_writes.load_running(conn, saga.migration_id)  # it registers at once
         else:
             current = await step_writes.apply(self.pool, *args)
-        story.applied(saga, step, outcome, now)
-        # A number queued behind this one after the check below starts itself: its handler looks after committing.
-        if outcome.state in domain.FINISHED and await repository.queued_in(self.pool, saga.destination_waba_id):
-            await self.start_next_in_line(saga.destination_waba_id)
+        story.applied(saga, step, outcome, now)  # a finished saga frees its WABA: the scheduler starts the next
         return current
 
     async def wait_for_templates(self, conn: asyncpg.Connection, saga: SagaRow, now: datetime) -> bool:
@@ -163,14 +161,6 @@ class Registration:
                                 completed_at=saga.completed_at or now)
         return await self.apply(saga, "api_key",
                                 steps.Outcome("completed", events=[issued, completed], clear=TIMER_KINDS))
-
-    async def start_next_in_line(self, waba_id: str) -> None:
-        """Numbers of one WABA migrate one after another: the oldest queued one becomes runnable when the WABA
-        is free; the scheduler advances it."""
-        async with self.pool.acquire() as conn, conn.transaction():
-            await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", f"waba:{waba_id}")
-            if domain.may_start(await repository.waba_states(conn, waba_id)):
-                await repository.start_next_in_line(conn, waba_id, self.clock.now())
 
     async def on_timer(self, migration_id: uuid.UUID, kind: str) -> None:
         async with self.locked(migration_id, wait=False) as mine:

@@ -15,12 +15,11 @@ from shared.events import Event
 
 Running = tuple[SagaRow, datetime | None]  # a saga and when its current step's unsettled attempt was sent, if one is
 
-# When the unsettled attempt of the saga's current step (`s.state`) was sent; `{settled}`: a step whose attempts the
-# same statement settles (its CTE's change is invisible to the rest of the statement, so they are left out here).
+# When the unsettled attempt of `{step}` (the saga's current step, `s.state`, unless named) was sent; `{settled}`: a
+# step whose attempts the same statement settles (a CTE's change is invisible to the rest of its statement).
 IN_FLIGHT = ("LEFT JOIN LATERAL (SELECT max(a.sent_at) FILTER (WHERE a.settled_at IS NULL AND a.step <> {settled}) "
-             "AS in_flight_since FROM step_attempts a WHERE a.migration_id = s.migration_id AND a.step = s.state) "
+             "AS in_flight_since FROM step_attempts a WHERE a.migration_id = s.migration_id AND a.step = {step}) "
              "a ON true")
-NO_STEP = "''"
 
 
 def running(row: asyncpg.Record | None) -> Running | None:
@@ -30,11 +29,13 @@ def running(row: asyncpg.Record | None) -> Running | None:
     return SagaRow(**{k: v for k, v in found.items() if k != "in_flight_since"}), found["in_flight_since"]
 
 
-async def load_running(conn: asyncpg.Connection | asyncpg.Pool, migration_id: uuid.UUID) -> Running | None:
-    """The saga with its step's attempt in flight, in one read (a step needs both before it may send)."""
+async def load_running(conn: asyncpg.Connection | asyncpg.Pool, migration_id: uuid.UUID,
+                       step: str | None = None) -> Running | None:
+    """The saga with the attempt in flight of its current step (or of `step`), in one read: a step needs both
+    before it may send."""
     return running(await conn.fetchrow(
         f"SELECT s.*, a.in_flight_since FROM (SELECT {COLUMNS} FROM sagas WHERE migration_id = $1) s "
-        f"{IN_FLIGHT.format(settled=NO_STEP)}", migration_id))
+        f"{IN_FLIGHT.format(settled=repr(''), step='coalesce($2::text, s.state)')}", migration_id, step))
 
 
 async def apply(conn: asyncpg.Connection | asyncpg.Pool, migration_id: uuid.UUID, step: str, now: datetime,
@@ -55,7 +56,7 @@ async def apply(conn: asyncpg.Connection | asyncpg.Pool, migration_id: uuid.UUID
         "FROM unnest($5::text[], $6::timestamptz[]) AS t(k, d) "
         "ON CONFLICT (migration_id, kind) DO UPDATE SET due_at = excluded.due_at), "
         f"{queued} SELECT s.*, a.in_flight_since FROM (SELECT count(*) FROM notified) sent LEFT JOIN saga s ON true "
-        f"{IN_FLIGHT.format(settled='$3')}",
+        f"{IN_FLIGHT.format(settled='$3', step='s.state')}",
         migration_id, now, step, list(clear), kinds, [timers[kind] for kind in kinds], *queued_args,
         *changes.values()))
 
