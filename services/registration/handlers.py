@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from services.registration import domain, repository, solution_intent, steps
+from services.registration import domain, repository, solution_intent, step_writes, steps
 from services.registration.saga import Registration
 from shared.consumer import Tx, Unit
 from shared.errors import TransientError
@@ -65,7 +65,5 @@ class RegistrationHandlers:
         """The templates are on the destination: a saga waiting for them registers now (the scheduler runs it)."""
         now = self.reg.clock.now()
         async with unit.transaction() as tx:
-            if await repository.mark_templates_ready(tx.conn, event.migration_id, event.occurred_at) == \
-                    "awaiting_templates":
-                await repository.update(tx.conn, event.migration_id, now, state="register")  # in both flows
-                await repository.clear_timers(tx.conn, event.migration_id, "templates_deadline")
+            await repository.mark_templates_ready(tx.conn, event.migration_id, event.occurred_at)
+            await step_writes.register_if_ready(tx.conn, event.migration_id, now, without_templates=True)

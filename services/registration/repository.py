@@ -96,18 +96,12 @@ async def start_free_wabas(conn: asyncpg.Connection | asyncpg.Pool, now: datetim
     return int(result.split()[-1])
 
 
-async def templates_ready(conn: asyncpg.Connection, migration_id: uuid.UUID) -> bool:
-    return bool(await conn.fetchval("SELECT true FROM templates_ready WHERE migration_id = $1", migration_id))
-
-
-async def mark_templates_ready(conn: asyncpg.Connection, migration_id: uuid.UUID, at: datetime) -> str | None:
+async def mark_templates_ready(conn: asyncpg.Connection, migration_id: uuid.UUID, at: datetime) -> None:
     """Record that the templates are on the destination (whether or not the saga exists yet: the two topics may
-    arrive in any order); returns the saga's state, read under its row lock so a saga entering the wait meanwhile
-    either sees the mark or is seen here."""
-    state = await conn.fetchval("SELECT state FROM sagas WHERE migration_id = $1 FOR UPDATE", migration_id)
-    await conn.execute("INSERT INTO templates_ready (migration_id, ready_at) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-                       migration_id, at)
-    return state
+    arrive in any order), and lock the saga's row: a saga entering the wait meanwhile either sees the mark, or has
+    committed its wait before this returns, for the caller's next statement to see."""
+    await conn.execute("WITH marked AS (INSERT INTO templates_ready (migration_id, ready_at) VALUES ($1, $2) "
+                       "ON CONFLICT DO NOTHING) SELECT FROM sagas WHERE migration_id = $1 FOR UPDATE", migration_id, at)
 
 
 async def poll_intents_now(conn: asyncpg.Connection, waba_ids: list[str], now: datetime) -> None:

@@ -8,6 +8,7 @@ before deciding to send again.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import uuid
 from dataclasses import dataclass
@@ -125,27 +126,31 @@ class Registration:
     async def apply(self, saga: SagaRow, step: str, outcome: steps.Outcome) -> Running | None:
         """Commit the step's result (one statement); returns the saga as committed."""
         now = self.clock.now()
-        args = (saga.migration_id, step, now, {"state": outcome.state, **outcome.changes}, outcome.events,
-                outcome.timers, ("advance", *outcome.clear))
         if outcome.state == "awaiting_templates":
-            async with self.pool.acquire() as conn, conn.transaction():
-                current = await step_writes.apply(conn, *args)
-                if not await self.wait_for_templates(conn, saga, now):
-                    current = await step_writes.load_running(conn, saga.migration_id)  # it registers at once
+            current = await self.wait_for_templates(saga, step, outcome, now)
         else:
-            current = await step_writes.apply(self.pool, *args)
+            current = await self.write(self.pool, saga, step, outcome, now)
         story.applied(saga, step, outcome, now)  # a finished saga frees its WABA: the scheduler starts the next
         return current
 
-    async def wait_for_templates(self, conn: asyncpg.Connection, saga: SagaRow, now: datetime) -> bool:
-        """Register at once when the templates are already on the destination; else wait for them, bounded. Reads
-        the mark after the saga's row is locked (by the caller's update), so a mark committed meanwhile is seen."""
+    @staticmethod
+    async def write(conn: asyncpg.Connection | asyncpg.Pool, saga: SagaRow, step: str, outcome: steps.Outcome,
+                    now: datetime) -> Running | None:
+        return await step_writes.apply(conn, saga.migration_id, step, now, {"state": outcome.state, **outcome.changes},
+                                       outcome.events, outcome.timers, ("advance", *outcome.clear))
+
+    async def wait_for_templates(self, saga: SagaRow, step: str, outcome: steps.Outcome,
+                                 now: datetime) -> Running | None:
+        """Register at once when the templates are already on the destination; else wait for them, bounded."""
         limits = self.ctx_factory(now).limits
-        if domain.waits_for_templates(await repository.templates_ready(conn, saga.migration_id), limits):
-            await repository.set_timer(conn, saga.migration_id, "templates_deadline", now + limits.templates_wait)
-            return True
-        await repository.update(conn, saga.migration_id, now, state="register")
-        return False
+        if limits.templates_wait:
+            outcome = dataclasses.replace(outcome, timers={**outcome.timers,
+                                                           "templates_deadline": now + limits.templates_wait})
+        async with self.pool.acquire() as conn, conn.transaction():
+            waiting = await self.write(conn, saga, step, outcome, now)
+            moved = await step_writes.register_if_ready(conn, saga.migration_id, now,
+                                                        not domain.waits_for_templates(False, limits))
+        return moved or waiting
 
     async def fail(self, saga: SagaRow, step: str, reason_code: str, message: str) -> Running | None:
         failed = steps.event(ev.MigrationFailed, saga, self.clock.now(), step=step, reason_code=reason_code,

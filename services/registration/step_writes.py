@@ -73,3 +73,19 @@ async def record_sent(conn: asyncpg.Connection | asyncpg.Pool, migration_id: uui
         "checked AS (INSERT INTO timers (migration_id, kind, due_at) SELECT $1, 'verify_check', $5 "
         "WHERE $5::timestamptz IS NOT NULL ON CONFLICT (migration_id, kind) DO UPDATE SET due_at = excluded.due_at) "
         "SELECT", migration_id, step, sent_at, pin_ciphertext, verify_check_due)
+
+
+async def register_if_ready(conn: asyncpg.Connection, migration_id: uuid.UUID, now: datetime,
+                            without_templates: bool) -> Running | None:
+    """A saga in `awaiting_templates` registers now (its deadline timer dropped) when its templates are on the
+    destination, or when it is not to wait for them; None when it does not move. Run in a transaction that already
+    locked the saga's row (entering the wait, or marking the templates ready): what the other side committed before
+    that lock was granted is seen here, and what it does after sees this transaction's change."""
+    return running(await conn.fetchrow(
+        f"WITH moved AS (UPDATE sagas SET state = 'register', updated_at = $2 WHERE migration_id = $1 "
+        "AND state = 'awaiting_templates' AND ($3 OR EXISTS (SELECT FROM templates_ready WHERE migration_id = $1)) "
+        f"RETURNING {COLUMNS}), "
+        "cleared AS (DELETE FROM timers WHERE migration_id = $1 AND kind = 'templates_deadline' "
+        "AND EXISTS (SELECT FROM moved)) "
+        f"SELECT s.*, a.in_flight_since FROM moved s {IN_FLIGHT.format(settled=repr(''), step='s.state')}",
+        migration_id, now, without_templates))
