@@ -34,15 +34,16 @@ class RegistrationHandlers:
         now, qualification = self.reg.clock.now(), event.solution_migration
         flow = domain.flow_for(event.flow, qualification)
         solution = qualification.solution_id if qualification and flow == "solution_intent" else None
-        if (saga := await repository.create(tx.conn, event, flow, domain.first_state(flow), now, solution)) is None:
+        if (created := await repository.create(tx.conn, event, flow, domain.first_state(flow), now, solution)) is None:
             return
+        (saga, ahead), told = created, []
         if chosen := domain.path_chosen(event.flow, qualification):
             path, reason, message = chosen
-            await tx.emit(steps.event(MigrationPathChosen, saga, now, path=path, reason_code=reason, message=message))
+            told.append(steps.event(MigrationPathChosen, saga, now, path=path, reason_code=reason, message=message))
         if domain.queues(flow):
-            position = domain.queue_position(await repository.ahead_in_waba(tx.conn, saga))
-            await tx.emit(steps.event(MigrationQueued, saga, now, destination_waba_id=saga.destination_waba_id,
-                                      position=position))
+            told.append(steps.event(MigrationQueued, saga, now, destination_waba_id=saga.destination_waba_id,
+                                    position=domain.queue_position(ahead)))
+        await tx.emit(*told)  # one outbox statement, in this order
 
     async def on_partner_added(self, change: MetaWebhookChange, unit: Unit) -> None:
         """Meta's account_update PARTNER_ADDED: the customer accepted a request on these WABAs. A saga waiting for its

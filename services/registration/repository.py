@@ -46,18 +46,22 @@ COLUMNS = ", ".join(f.name for f in fields(SagaRow))
 
 
 async def create(conn: asyncpg.Connection, event: NumberEligible, flow: str, state: str, now: datetime,
-                 solution_id: str | None = None) -> SagaRow | None:
+                 solution_id: str | None = None) -> tuple[SagaRow, int] | None:
     """`flow`: the request's, or solution_intent for a number on the no-code path (to `solution_id`). Returns the new
-    saga; None when it existed already."""
+    saga and how many unfinished sagas of its WABA came before it; None when it existed already."""
     row = await conn.fetchrow(
         "INSERT INTO sagas (migration_id, correlation_id, phone_number, partner_id, business_id, destination_waba_id, "
         "source_waba_id, flow, source, state, phone_number_id, created_at, updated_at, traceparent, "
         "intent_solution_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13, $14) "
-        f"ON CONFLICT DO NOTHING RETURNING {COLUMNS}",
+        f"ON CONFLICT DO NOTHING RETURNING {COLUMNS}, (SELECT count(*) FROM sagas a WHERE a.destination_waba_id = $6 "
+        "AND a.state NOT IN ('completed', 'failed') AND (a.created_at, a.migration_id) < ($12, $1)) AS ahead",
         event.migration_id, event.correlation_id, event.phone_number, event.partner_id, event.business_id,
         event.destination_waba_id, event.source_waba_id, flow, event.source, state,
         event.phone_number_id if event.flow == "embedded_signup" else None, now, tracing.traceparent(), solution_id)
-    return SagaRow(**dict(row)) if row else None
+    if row is None:
+        return None
+    found = dict(row)
+    return SagaRow(**{k: v for k, v in found.items() if k != "ahead"}), found["ahead"]
 
 
 async def load(conn: asyncpg.Connection | asyncpg.Pool, migration_id: uuid.UUID) -> SagaRow | None:
@@ -69,12 +73,6 @@ async def update(conn: asyncpg.Connection, migration_id: uuid.UUID, now: datetim
     sets = ", ".join(f"{name} = ${i}" for i, name in enumerate(changes, start=3))
     await conn.execute(f"UPDATE sagas SET updated_at = $2{', ' + sets if sets else ''} WHERE migration_id = $1",
                        migration_id, now, *changes.values())
-
-
-async def ahead_in_waba(conn: asyncpg.Connection, saga: SagaRow) -> int:
-    return await conn.fetchval(
-        "SELECT count(*) FROM sagas WHERE destination_waba_id = $1 AND state NOT IN ('completed', 'failed') "
-        "AND (created_at, migration_id) < ($2, $3)", saga.destination_waba_id, saga.created_at, saga.migration_id)
 
 
 # A started saga's first step: the intent on the no-code path, else the OBO request (domain.STEPS).

@@ -51,10 +51,9 @@ class Registration:
 
     async def advance_locked(self, migration_id: uuid.UUID, interactive: bool = False,
                              current: Running | None = None) -> None:
-        """Run steps until the saga waits or finishes. `interactive`: a person is waiting on this call, so a
-        transient failure is theirs to hear about (and retry) instead of a timer's to retry. `current`: the saga as
-        the caller just committed it. Each step carries on the row its commit returned instead of reading it again:
-        under the lock nothing else moves a runnable saga (handlers and the queue move only waiting ones)."""
+        """Run steps until the saga waits or finishes. `interactive`: a person waits on this call, so a transient
+        failure is theirs to hear about (and retry), not a timer's. `current`: the saga as the caller committed it;
+        each step goes on with the row its commit returned, as under the lock nothing else moves a runnable saga."""
         current = current or await step_writes.load_running(self.pool, migration_id)
         while current is not None:
             saga, in_flight_since = current
