@@ -45,6 +45,24 @@ async def append(conn: asyncpg.Connection, events: Iterable[Event]) -> None:
         [headers(e, trace) for e in events], [dump_event(e) for e in events])
 
 
+def queued(events: list[Event], first: int) -> tuple[str, list[list]]:
+    """`append` as two CTEs, for a caller that writes its state and its events in one statement (no BEGIN/COMMIT):
+    `queued` inserts the rows as `append` does, `notified` wakes the relay at commit. The caller's statement must read
+    `notified` (PostgreSQL skips a SELECT CTE nobody reads). Parameters are numbered from `first`."""
+    trace = tracing.traceparent()
+    if len(migrations := {e.correlation_id for e in events}) == 1:
+        request_log.note(correlation_id=str(migrations.pop()))  # the request that started it logs its id
+    p = [f"${i}" for i in range(first, first + 5)]
+    sql = ("queued AS (INSERT INTO outbox (event_id, topic, key, headers, payload) "
+           f"SELECT e, t, k, h::jsonb, p FROM unnest({p[0]}::uuid[], {p[1]}::text[], {p[2]}::bytea[], {p[3]}::text[], "
+           f"{p[4]}::bytea[]) WITH ORDINALITY AS r(e, t, k, h, p, n) ORDER BY n ON CONFLICT (event_id) DO NOTHING "
+           "RETURNING 1), notified AS (SELECT pg_notify('outbox_' || current_schema(), '') "
+           "WHERE EXISTS (SELECT FROM queued))")
+    return sql, [[e.event_id for e in events], [topic_of(e).name for e in events],
+                 [e.phone_number.encode() for e in events], [headers(e, trace) for e in events],
+                 [dump_event(e) for e in events]]
+
+
 async def claim(conn: asyncpg.Connection, consumer: str, event_ids: list[uuid.UUID]) -> set[uuid.UUID]:
     """Mark events processed by `consumer`; returns the ids that were new (the rest are duplicates)."""
     rows = await conn.fetch(

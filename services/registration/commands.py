@@ -6,8 +6,9 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from services.registration import domain, repository, steps
+from services.registration import domain, repository, step_writes, steps
 from services.registration.saga import Registration
+from services.registration.step_writes import Running
 from shared import events as ev
 from shared.errors import TransientError
 from shared.graph import GraphPermanentError
@@ -20,32 +21,32 @@ class CodeAnswer:
     attempts_left: int = 0
 
 
-async def waiting_for_code(reg: Registration, migration_id: uuid.UUID,
-                           partner_id: str) -> repository.SagaRow | CodeAnswer:
-    saga = await repository.load(reg.pool, migration_id)
-    if saga is None or saga.partner_id != partner_id:
+async def waiting_for_code(reg: Registration, migration_id: uuid.UUID, partner_id: str) -> Running | CodeAnswer:
+    """The saga waiting for a code, with when its last code entry was sent if still unsettled (one read)."""
+    found = await step_writes.load_running(reg.pool, migration_id, "verify_code")
+    if found is None or found[0].partner_id != partner_id:
         return CodeAnswer("not_found", "No such migration.")
-    if saga.state != "awaiting_code":
-        return CodeAnswer("not_waiting", f"The migration is not waiting for a code (it is {saga.state}).")
-    return saga
+    if found[0].state != "awaiting_code":
+        return CodeAnswer("not_waiting", f"The migration is not waiting for a code (it is {found[0].state}).")
+    return found
 
 
 async def submit_code(reg: Registration, migration_id: uuid.UUID, partner_id: str, code: str) -> CodeAnswer:
     """Verify the customer's code with Meta. An entry whose answer we lost (a crash, a timeout) may have been
     accepted: Meta's number state decides, so a correct code is never counted wrong because Meta consumed it."""
     async with reg.locked(migration_id):
-        saga = await waiting_for_code(reg, migration_id, partner_id)
-        if isinstance(saga, CodeAnswer):
-            return saga
-        ctx = reg.ctx_factory(reg.clock.now())
+        found = await waiting_for_code(reg, migration_id, partner_id)
+        if isinstance(found, CodeAnswer):
+            return found
+        (saga, since), ctx = found, reg.ctx_factory(reg.clock.now())
         number_id = saga.phone_number_id or ""
-        if (earlier := await reg.entry_in_flight(saga, ctx)) is not None:
+        if (earlier := reg.entry_in_flight(since, ctx)) is not None:
             if not await ctx.api.code_verified(number_id):
                 raise earlier  # Meta may still accept the earlier entry: answer "busy", never count this one
         elif not domain.code_entry(saga.wrong_codes, ctx.limits).accept_entry:
             return CodeAnswer("new_code_needed", "Too many wrong entries for this code; request a new code.")
         else:
-            await reg.record_sent(saga, "verify_code", 0, ctx)
+            await reg.record_sent(saga, "verify_code", ctx)
             try:
                 await ctx.api.verify_code(number_id, code)
             except GraphPermanentError:
@@ -75,9 +76,8 @@ async def _wrong(reg: Registration, saga: repository.SagaRow, ctx: steps.Context
 
 async def resend_code(reg: Registration, migration_id: uuid.UUID, partner_id: str, method: str) -> CodeAnswer:
     async with reg.locked(migration_id):
-        saga = await waiting_for_code(reg, migration_id, partner_id)
-        if isinstance(saga, CodeAnswer):
-            return saga
+        if isinstance(found := await waiting_for_code(reg, migration_id, partner_id), CodeAnswer):
+            return found
         async with reg.pool.acquire() as conn:
             await repository.update(conn, migration_id, reg.clock.now(), state="request_code", code_method=method)
         try:

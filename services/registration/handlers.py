@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from services.registration import domain, repository, solution_intent, steps
+from services.registration import domain, repository, solution_intent, step_writes, steps
 from services.registration.saga import Registration
 from shared.consumer import Tx, Unit
 from shared.errors import TransientError
@@ -27,24 +27,23 @@ class RegistrationHandlers:
 
     async def on_number_eligible(self, event: NumberEligible, unit: Unit) -> None:
         async with unit.transaction() as tx:
-            await self.create_saga(tx, event)
-        await self.reg.start_next_in_line(event.destination_waba_id)
+            await self.create_saga(tx, event)  # the scheduler starts it when its WABA is free (start_free_wabas)
 
     async def create_saga(self, tx: Tx, event: NumberEligible) -> None:
         """A qualifying number takes the no-code path; the timeline says which path and why, then the queue place."""
         now, qualification = self.reg.clock.now(), event.solution_migration
         flow = domain.flow_for(event.flow, qualification)
         solution = qualification.solution_id if qualification and flow == "solution_intent" else None
-        if not await repository.create(tx.conn, event, flow, domain.first_state(flow), now, solution):
+        if (created := await repository.create(tx.conn, event, flow, domain.first_state(flow), now, solution)) is None:
             return
-        saga = await repository.load(tx.conn, event.migration_id)
+        (saga, ahead), told = created, []
         if chosen := domain.path_chosen(event.flow, qualification):
             path, reason, message = chosen
-            await tx.emit(steps.event(MigrationPathChosen, saga, now, path=path, reason_code=reason, message=message))
+            told.append(steps.event(MigrationPathChosen, saga, now, path=path, reason_code=reason, message=message))
         if domain.queues(flow):
-            position = domain.queue_position(await repository.ahead_in_waba(tx.conn, saga))
-            await tx.emit(steps.event(MigrationQueued, saga, now, destination_waba_id=saga.destination_waba_id,
-                                      position=position))
+            told.append(steps.event(MigrationQueued, saga, now, destination_waba_id=saga.destination_waba_id,
+                                    position=domain.queue_position(ahead)))
+        await tx.emit(*told)  # one outbox statement, in this order
 
     async def on_partner_added(self, change: MetaWebhookChange, unit: Unit) -> None:
         """Meta's account_update PARTNER_ADDED: the customer accepted a request on these WABAs. A saga waiting for its
@@ -67,7 +66,5 @@ class RegistrationHandlers:
         """The templates are on the destination: a saga waiting for them registers now (the scheduler runs it)."""
         now = self.reg.clock.now()
         async with unit.transaction() as tx:
-            if await repository.mark_templates_ready(tx.conn, event.migration_id, event.occurred_at) == \
-                    "awaiting_templates":
-                await repository.update(tx.conn, event.migration_id, now, state="register")  # in both flows
-                await repository.clear_timers(tx.conn, event.migration_id, "templates_deadline")
+            await repository.mark_templates_ready(tx.conn, event.migration_id, event.occurred_at)
+            await step_writes.register_if_ready(tx.conn, event.migration_id, now, without_templates=True)

@@ -10,7 +10,7 @@ from pathlib import Path
 import asyncpg
 from pydantic import Field, SecretStr
 
-from services.registration import domain, scheduler, solution_intent
+from services.registration import domain, locks, scheduler, solution_intent
 from services.registration.api import create_api
 from services.registration.handlers import RegistrationHandlers
 from services.registration.meta_api import MetaRegistrationApi
@@ -60,7 +60,8 @@ async def wire(runtime: Runtime) -> AsyncIterator[Wired]:
     assert isinstance(s, RegistrationSettings)
     graph = GraphClient.from_settings(s)
     api, saga_limits = MetaRegistrationApi(graph), limits(s, graph)
-    lock_pool = await asyncpg.create_pool(s.database_url, min_size=1, max_size=s.saga_concurrency + 16)
+    lock_pool = await asyncpg.create_pool(s.database_url, min_size=1, max_size=s.saga_concurrency + 16,
+                                          reset=locks.no_reset)
     reg = Registration(runtime.pool, lambda now: Context(api, now, saga_limits, s.bsp_business_id, s.app_id,
                                                          s.waba_currency),
                        runtime.clock, Cipher(s.secrets_key.get_secret_value()), lock_pool)

@@ -46,17 +46,22 @@ COLUMNS = ", ".join(f.name for f in fields(SagaRow))
 
 
 async def create(conn: asyncpg.Connection, event: NumberEligible, flow: str, state: str, now: datetime,
-                 solution_id: str | None = None) -> bool:
-    """`flow`: the request's, or solution_intent for a number on the no-code path (to `solution_id`)."""
-    inserted = await conn.fetchval(
+                 solution_id: str | None = None) -> tuple[SagaRow, int] | None:
+    """`flow`: the request's, or solution_intent for a number on the no-code path (to `solution_id`). Returns the new
+    saga and how many unfinished sagas of its WABA came before it; None when it existed already."""
+    row = await conn.fetchrow(
         "INSERT INTO sagas (migration_id, correlation_id, phone_number, partner_id, business_id, destination_waba_id, "
         "source_waba_id, flow, source, state, phone_number_id, created_at, updated_at, traceparent, "
         "intent_solution_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13, $14) "
-        "ON CONFLICT DO NOTHING RETURNING true",
+        f"ON CONFLICT DO NOTHING RETURNING {COLUMNS}, (SELECT count(*) FROM sagas a WHERE a.destination_waba_id = $6 "
+        "AND a.state NOT IN ('completed', 'failed') AND (a.created_at, a.migration_id) < ($12, $1)) AS ahead",
         event.migration_id, event.correlation_id, event.phone_number, event.partner_id, event.business_id,
         event.destination_waba_id, event.source_waba_id, flow, event.source, state,
         event.phone_number_id if event.flow == "embedded_signup" else None, now, tracing.traceparent(), solution_id)
-    return bool(inserted)
+    if row is None:
+        return None
+    found = dict(row)
+    return SagaRow(**{k: v for k, v in found.items() if k != "ahead"}), found["ahead"]
 
 
 async def load(conn: asyncpg.Connection | asyncpg.Pool, migration_id: uuid.UUID) -> SagaRow | None:
@@ -70,52 +75,31 @@ async def update(conn: asyncpg.Connection, migration_id: uuid.UUID, now: datetim
                        migration_id, now, *changes.values())
 
 
-async def ahead_in_waba(conn: asyncpg.Connection, saga: SagaRow) -> int:
-    return await conn.fetchval(
-        "SELECT count(*) FROM sagas WHERE destination_waba_id = $1 AND state NOT IN ('completed', 'failed') "
-        "AND (created_at, migration_id) < ($2, $3)", saga.destination_waba_id, saga.created_at, saga.migration_id)
-
-
-async def waba_states(conn: asyncpg.Connection, waba_id: str) -> list[str]:
-    return [r["state"] for r in await conn.fetch("SELECT state FROM sagas WHERE destination_waba_id = $1", waba_id)]
-
-
 # A started saga's first step: the intent on the no-code path, else the OBO request (domain.STEPS).
 FIRST_STEP = "CASE s.flow WHEN 'solution_intent' THEN 'intent' ELSE 'obo' END"
 
 
-async def start_next_in_line(conn: asyncpg.Connection, waba_id: str, now: datetime) -> None:
-    await conn.execute(f"UPDATE sagas s SET state = {FIRST_STEP}, updated_at = $2 WHERE s.migration_id = ("
-                       "SELECT migration_id FROM sagas WHERE destination_waba_id = $1 AND state = 'queued' "
-                       "ORDER BY created_at, migration_id LIMIT 1)", waba_id, now)
+# domain.may_start for every WABA at once: the oldest queued saga of each WABA with no active saga starts ($1: now).
+# Re-checking `state = 'queued'` under the row lock keeps two replicas from starting one saga twice.
+START_FREE_WABAS = (
+    f"UPDATE sagas s SET state = {FIRST_STEP}, updated_at = $1 WHERE s.state = 'queued' AND s.migration_id IN ("
+    " SELECT DISTINCT ON (q.destination_waba_id) q.migration_id FROM sagas q WHERE q.state = 'queued'"
+    " AND NOT EXISTS (SELECT 1 FROM sagas a WHERE a.destination_waba_id = q.destination_waba_id"
+    "  AND a.state NOT IN ('queued', 'completed', 'failed'))"
+    " ORDER BY q.destination_waba_id, q.created_at, q.migration_id)")
 
 
 async def start_free_wabas(conn: asyncpg.Connection | asyncpg.Pool, now: datetime) -> int:
-    """domain.may_start for every WABA at once: the oldest queued saga of each WABA with no active saga starts.
-
-    Re-checking `state = 'queued'` under the row lock keeps two replicas from starting one saga twice.
-    """
-    result = await conn.execute(
-        f"UPDATE sagas s SET state = {FIRST_STEP}, updated_at = $1 WHERE s.state = 'queued' AND s.migration_id IN ("
-        " SELECT DISTINCT ON (q.destination_waba_id) q.migration_id FROM sagas q WHERE q.state = 'queued'"
-        " AND NOT EXISTS (SELECT 1 FROM sagas a WHERE a.destination_waba_id = q.destination_waba_id"
-        "  AND a.state NOT IN ('queued', 'completed', 'failed'))"
-        " ORDER BY q.destination_waba_id, q.created_at, q.migration_id)", now)
+    result = await conn.execute(START_FREE_WABAS, now)
     return int(result.split()[-1])
 
 
-async def templates_ready(conn: asyncpg.Connection, migration_id: uuid.UUID) -> bool:
-    return bool(await conn.fetchval("SELECT true FROM templates_ready WHERE migration_id = $1", migration_id))
-
-
-async def mark_templates_ready(conn: asyncpg.Connection, migration_id: uuid.UUID, at: datetime) -> str | None:
+async def mark_templates_ready(conn: asyncpg.Connection, migration_id: uuid.UUID, at: datetime) -> None:
     """Record that the templates are on the destination (whether or not the saga exists yet: the two topics may
-    arrive in any order); returns the saga's state, read under its row lock so a saga entering the wait meanwhile
-    either sees the mark or is seen here."""
-    state = await conn.fetchval("SELECT state FROM sagas WHERE migration_id = $1 FOR UPDATE", migration_id)
-    await conn.execute("INSERT INTO templates_ready (migration_id, ready_at) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-                       migration_id, at)
-    return state
+    arrive in any order), and lock the saga's row: a saga entering the wait meanwhile either sees the mark, or has
+    committed its wait before this returns, for the caller's next statement to see."""
+    await conn.execute("WITH marked AS (INSERT INTO templates_ready (migration_id, ready_at) VALUES ($1, $2) "
+                       "ON CONFLICT DO NOTHING) SELECT FROM sagas WHERE migration_id = $1 FOR UPDATE", migration_id, at)
 
 
 async def poll_intents_now(conn: asyncpg.Connection, waba_ids: list[str], now: datetime) -> None:
@@ -125,20 +109,16 @@ async def poll_intents_now(conn: asyncpg.Connection, waba_ids: list[str], now: d
                        "OR destination_waba_id = ANY($1)))", waba_ids, now)
 
 
-async def set_timer(conn: asyncpg.Connection, migration_id: uuid.UUID, kind: str, due_at: datetime) -> None:
+async def set_timer(conn: asyncpg.Connection | asyncpg.Pool, migration_id: uuid.UUID, kind: str,
+                    due_at: datetime) -> None:
     await conn.execute("INSERT INTO timers (migration_id, kind, due_at) VALUES ($1, $2, $3) "
                        "ON CONFLICT (migration_id, kind) DO UPDATE SET due_at = excluded.due_at",
                        migration_id, kind, due_at)
 
 
-async def clear_timers(conn: asyncpg.Connection, migration_id: uuid.UUID, *kinds: str) -> None:
+async def clear_timers(conn: asyncpg.Connection | asyncpg.Pool, migration_id: uuid.UUID, *kinds: str) -> None:
     await conn.execute("DELETE FROM timers WHERE migration_id = $1 AND kind = ANY($2::text[])", migration_id,
                        list(kinds))
-
-
-async def due_timers(pool: asyncpg.Pool, now: datetime, limit: int = 100) -> list[asyncpg.Record]:
-    return await pool.fetch("SELECT migration_id, kind, due_at FROM timers WHERE due_at <= $1 ORDER BY due_at "
-                            "LIMIT $2", now, limit)
 
 
 async def fired(conn: asyncpg.Connection, migration_id: uuid.UUID, kind: str, due_at: datetime) -> bool:
@@ -147,8 +127,8 @@ async def fired(conn: asyncpg.Connection, migration_id: uuid.UUID, kind: str, du
                                     "RETURNING true", migration_id, kind, due_at))
 
 
-async def store_api_key(conn: asyncpg.Connection, saga: SagaRow, key_hash: bytes, prefix: str, ciphertext: bytes,
-                        now: datetime) -> None:
+async def store_api_key(conn: asyncpg.Connection | asyncpg.Pool, saga: SagaRow, key_hash: bytes, prefix: str,
+                        ciphertext: bytes, now: datetime) -> None:
     await conn.execute("INSERT INTO api_keys (migration_id, partner_id, key_hash, key_prefix, key_ciphertext, "
                        "issued_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
                        saga.migration_id, saga.partner_id, key_hash, prefix, ciphertext, now)

@@ -50,15 +50,24 @@ class Workers:
             self.done()  # its commits may have made more work (a timer, the next number of the WABA)
 
 
+# One look, one statement: start each free WABA's next number, and list the due timers, the runnable sagas (those it
+# starts included: the statement's snapshot still shows them queued) and when the next timer falls due.
+LOOK = (f"WITH started AS ({repository.START_FREE_WABAS} RETURNING s.migration_id) "
+        "(SELECT 'timer' AS what, migration_id, kind, due_at FROM timers WHERE due_at <= $1 ORDER BY due_at LIMIT $2) "
+        f"UNION ALL (SELECT 'saga', migration_id, NULL, NULL FROM sagas WHERE {RUNNABLE} LIMIT $2) "
+        "UNION ALL SELECT 'saga', migration_id, NULL, NULL FROM started "
+        "UNION ALL SELECT 'next', NULL, NULL, min(due_at) FROM timers WHERE due_at > $1")
+
+
 async def tick(reg: Registration, workers: Workers) -> float | None:
     """Hand out what is due now; returns the seconds until the next timer falls due (None: no timer)."""
     now = reg.clock.now()
-    await repository.start_free_wabas(reg.pool, now)
-    for timer in await repository.due_timers(reg.pool, now, limit=500):
+    found = await reg.pool.fetch(LOOK, now, 500)
+    for timer in (row for row in found if row["what"] == "timer"):
         workers.start(timer["migration_id"], lambda t=timer: reg.on_timer(t["migration_id"], t["kind"]))
-    for row in await reg.pool.fetch(f"SELECT migration_id FROM sagas WHERE {RUNNABLE} LIMIT 500"):
+    for row in (row for row in found if row["what"] == "saga"):
         workers.start(row["migration_id"], lambda m=row["migration_id"]: reg.advance(m, wait=False))
-    following = await reg.pool.fetchval("SELECT min(due_at) FROM timers WHERE due_at > $1", now)
+    following = next((row["due_at"] for row in found if row["what"] == "next"), None)
     return None if following is None else max(0.0, (following - now).total_seconds())
 
 
