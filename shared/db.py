@@ -58,5 +58,6 @@ async def open_pool(url: str, schema: str, service_migrations: Path | None = Non
 
 async def keep_session(conn: asyncpg.Connection) -> None:
     """A released connection is not reset: work on this pool leaves no session state behind (locks are
-    transaction-level, settings `SET LOCAL`; session-level advisory locks live on their own lock pools, which keep
-    asyncpg's full reset). asyncpg still rolls back a transaction left open before this runs."""
+    transaction-level, settings `SET LOCAL`; session-level advisory locks live on registration's lock pool, whose
+    connections are closed when an unlock did not complete). asyncpg still rolls back a transaction left open before
+    this runs."""

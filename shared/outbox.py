@@ -31,24 +31,15 @@ async def append(conn: asyncpg.Connection, events: Iterable[Event]) -> None:
     """Queue events for publication inside the caller's transaction; a re-emitted event id is a no-op.
 
     One statement: the rows, and a notification to the schema's relay that PostgreSQL delivers at commit."""
-    events, trace = list(events), tracing.traceparent()
-    if not events:
-        return
-    if len(migrations := {e.correlation_id for e in events}) == 1:
-        request_log.note(correlation_id=str(migrations.pop()))  # the request that started it logs its id
-    await conn.execute(
-        "WITH queued AS (INSERT INTO outbox (event_id, topic, key, headers, payload) "
-        "SELECT e, t, k, h::jsonb, p FROM unnest($1::uuid[], $2::text[], $3::bytea[], $4::text[], $5::bytea[]) "
-        "WITH ORDINALITY AS r(e, t, k, h, p, n) ORDER BY n ON CONFLICT (event_id) DO NOTHING RETURNING 1) "
-        "SELECT pg_notify('outbox_' || current_schema(), '') WHERE EXISTS (SELECT FROM queued)",
-        [e.event_id for e in events], [topic_of(e).name for e in events], [e.phone_number.encode() for e in events],
-        [headers(e, trace) for e in events], [dump_event(e) for e in events])
+    if events := list(events):
+        sql, args = queued(events, first=1)
+        await conn.execute(f"WITH {sql} SELECT count(*) FROM notified", *args)
 
 
 def queued(events: list[Event], first: int) -> tuple[str, list[list]]:
     """`append` as two CTEs, for a caller that writes its state and its events in one statement (no BEGIN/COMMIT):
-    `queued` inserts the rows as `append` does, `notified` wakes the relay at commit. The caller's statement must read
-    `notified` (PostgreSQL skips a SELECT CTE nobody reads). Parameters are numbered from `first`."""
+    `queued` inserts the rows, `notified` wakes the relay at commit. The caller's statement must read `notified`
+    (PostgreSQL skips a SELECT CTE nobody reads). Parameters are numbered from `first`."""
     trace = tracing.traceparent()
     if len(migrations := {e.correlation_id for e in events}) == 1:
         request_log.note(correlation_id=str(migrations.pop()))  # the request that started it logs its id

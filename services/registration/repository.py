@@ -121,12 +121,6 @@ async def clear_timers(conn: asyncpg.Connection | asyncpg.Pool, migration_id: uu
                        list(kinds))
 
 
-async def fired(conn: asyncpg.Connection, migration_id: uuid.UUID, kind: str, due_at: datetime) -> bool:
-    """Consume a timer exactly once (unless it was rescheduled meanwhile)."""
-    return bool(await conn.fetchval("DELETE FROM timers WHERE migration_id = $1 AND kind = $2 AND due_at = $3 "
-                                    "RETURNING true", migration_id, kind, due_at))
-
-
 async def store_api_key(conn: asyncpg.Connection | asyncpg.Pool, saga: SagaRow, key_hash: bytes, prefix: str,
                         ciphertext: bytes, now: datetime) -> None:
     await conn.execute("INSERT INTO api_keys (migration_id, partner_id, key_hash, key_prefix, key_ciphertext, "

@@ -2,8 +2,8 @@
 (new ones, and those a crash left mid-way), several migrations at a time.
 
 It looks for work when a commit changed a saga's state or a timer (LISTEN/NOTIFY: any replica, any code path), when
-the next timer falls due, and at the latest every `IDLE_SECONDS`; never more often than every `every` seconds. Each
-saga's work is a task of its own, so one slow saga never holds back the next look.
+the next timer falls due, and at the latest every `wakeup.FALLBACK_SECONDS`; never more often than every `every`
+seconds. Each saga's work is a task of its own, so one slow saga never holds back the next look.
 """
 
 from __future__ import annotations
@@ -15,13 +15,11 @@ from collections.abc import Awaitable, Callable
 
 from services.registration import domain, repository
 from services.registration.saga import Registration
-from shared.clock import SystemClock
-from shared.wakeup import Wakeup, looking
+from shared.wakeup import Wakeup, fallback, looking
 
 log = logging.getLogger("numport.registration.scheduler")
 RUNNABLE = f"state NOT IN ({', '.join(repr(state) for state in sorted(domain.WAITING | domain.FINISHED))})"
 CHANNEL = "registration_work"
-IDLE_SECONDS = 5.0  # the fallback look, for a notification lost while the listening connection was re-opened
 
 
 class Workers:
@@ -75,7 +73,7 @@ async def run(reg: Registration, every: float, concurrency: int = 8, listen_url:
     wakeup = Wakeup(listen_url, CHANNEL, "numport-scheduler")
     workers = Workers(concurrency, wakeup.event.set)
     # A clock moved from outside (tests, rehearsals) makes timers due without any commit: look every `every`.
-    longest = IDLE_SECONDS if isinstance(reg.clock, SystemClock) else 0.0
+    longest = fallback(reg.clock)
     try:
         await looking(wakeup, lambda: tick(reg, workers), every, longest, "scheduler tick failed")
     finally:
