@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 
 import asyncpg
 
@@ -60,6 +61,11 @@ def fallback(clock: object) -> float:
     from shared.clock import SystemClock
 
     return FALLBACK_SECONDS if isinstance(clock, SystemClock) else 0.0
+
+
+def until(at: datetime | None, now: datetime) -> float | None:
+    """What a `look` returns: the seconds until the next item it knows of falls due (None: none does)."""
+    return None if at is None else max(0.0, (at - now).total_seconds())
 
 
 async def looking(wakeup: Wakeup, look: Callable[[], Awaitable[float | None]], every: float, longest: float,

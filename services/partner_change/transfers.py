@@ -15,7 +15,7 @@ import asyncpg
 from services.partner_change import announce, domain, repository
 from shared import failpoints, outbox
 from shared.clock import Clock
-from shared.wakeup import Wakeup, fallback, looking
+from shared.wakeup import Wakeup, fallback, looking, until
 
 log = logging.getLogger("numport.partner_change")
 
@@ -48,7 +48,7 @@ class Transfers:
         """One pass; then the seconds until the next approval runs out (None: nothing waits on the clock)."""
         await self.pass_once()
         deadline = await repository.next_deadline(self.pool, now := self.clock.now())
-        return None if deadline is None else max(0.0, (deadline - now).total_seconds())
+        return until(deadline, now)
 
     async def run(self, every: float, wakeup: Wakeup) -> None:
         """Woken by commits that may have made work (see migrations/0002) and by the next deadline."""

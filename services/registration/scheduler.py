@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 
 from services.registration import domain, repository
 from services.registration.saga import Registration
-from shared.wakeup import Wakeup, fallback, looking
+from shared.wakeup import Wakeup, fallback, looking, until
 
 log = logging.getLogger("numport.registration.scheduler")
 RUNNABLE = f"state NOT IN ({', '.join(repr(state) for state in sorted(domain.WAITING | domain.FINISHED))})"
@@ -66,7 +66,7 @@ async def tick(reg: Registration, workers: Workers) -> float | None:
     for row in (row for row in found if row["what"] == "saga"):
         workers.start(row["migration_id"], lambda m=row["migration_id"]: reg.advance(m, wait=False))
     following = next((row["due_at"] for row in found if row["what"] == "next"), None)
-    return None if following is None else max(0.0, (following - now).total_seconds())
+    return until(following, now)
 
 
 async def run(reg: Registration, every: float, concurrency: int = 8, listen_url: str | None = None) -> None:

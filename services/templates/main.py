@@ -32,7 +32,7 @@ from shared.events import (
 from shared.graph import GraphClient
 from shared.service import Runtime, ServiceSpec, Wired
 from shared.settings import GraphSettings, ServiceSettings
-from shared.wakeup import Wakeup, looking
+from shared.wakeup import Wakeup, looking, until
 
 log = logging.getLogger("numport.templates")
 
@@ -67,7 +67,7 @@ async def run_rounds(rounds: Rounds, every: float, concurrency: int, wakeup: Wak
         due = await repository.runnable(rounds.pool, rounds.copier.clock.now())
         await asyncio.gather(*(guarded(row) for row in due))
         at = await repository.next_due(rounds.pool, rounds.copier.clock.now())
-        return None if at is None else max(0.0, (at - rounds.copier.clock.now()).total_seconds())
+        return until(at, rounds.copier.clock.now())
 
     await looking(wakeup, look, every, longest, "template rounds tick failed")
 

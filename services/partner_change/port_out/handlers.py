@@ -18,7 +18,7 @@ from shared.clock import Clock
 from shared.consumer import Unit
 from shared.events import MetaWebhookChange, PortOutRequested
 from shared.phone import to_e164
-from shared.wakeup import Wakeup, fallback, looking
+from shared.wakeup import Wakeup, fallback, looking, until
 
 log = logging.getLogger("numport.port_out")
 WATCHED_FIELDS = frozenset({"security", "phone_number_quality_update"})
@@ -78,7 +78,7 @@ class PortOuts:
         """The due checks; then the seconds until the next one."""
         await self.tick()
         following = await repository.next_check(self.pool, now := self.clock.now())
-        return None if following is None else max(0.0, (following - now).total_seconds())
+        return until(following, now)
 
     async def run(self, every: float, wakeup: Wakeup) -> None:
         """Woken by commits that may have moved a check (see migrations/0501) and by the next check's time."""
