@@ -7,16 +7,15 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
-import asyncpg
 from pydantic import Field, SecretStr
 
-from services.registration import domain, locks, scheduler, solution_intent
+from services.registration import domain, scheduler, solution_intent
 from services.registration.api import create_api
 from services.registration.handlers import RegistrationHandlers
 from services.registration.meta_api import MetaRegistrationApi
 from services.registration.saga import Registration
 from services.registration.steps import Context
-from shared import topics
+from shared import locks, topics
 from shared.consumer import Subscription
 from shared.events import EmbeddedSignupFinished, MetaWebhookChange, NumberEligible, TemplatesDuplicated
 from shared.graph import GraphClient
@@ -60,8 +59,7 @@ async def wire(runtime: Runtime) -> AsyncIterator[Wired]:
     assert isinstance(s, RegistrationSettings)
     graph = GraphClient.from_settings(s)
     api, saga_limits = MetaRegistrationApi(graph), limits(s, graph)
-    lock_pool = await asyncpg.create_pool(s.database_url, min_size=1, max_size=s.saga_concurrency + 16,
-                                          reset=locks.no_reset)
+    lock_pool = await locks.open_pool(s.database_url, s.saga_concurrency + 16)
     reg = Registration(runtime.pool, lambda now: Context(api, now, saga_limits, s.bsp_business_id, s.app_id,
                                                          s.waba_currency),
                        runtime.clock, Cipher(s.secrets_key.get_secret_value()), lock_pool)

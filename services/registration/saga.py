@@ -16,10 +16,10 @@ from datetime import datetime, timedelta
 
 import asyncpg
 
-from services.registration import domain, locks, repository, solution_intent, step_writes, steps, story, timers
+from services.registration import domain, repository, solution_intent, step_writes, steps, story, timers
 from services.registration.repository import SagaRow
 from services.registration.step_writes import Running
-from shared import attempts, failpoints
+from shared import attempts, failpoints, locks
 from shared import events as ev
 from shared.clock import Clock
 from shared.errors import TransientError

@@ -17,7 +17,7 @@ from services.templates.copying import Copier
 from services.templates.handlers import TemplatesHandlers
 from services.templates.meta_api import MetaTemplatesApi
 from services.templates.rounds import Rounds
-from shared import topics
+from shared import locks, topics
 from shared.clock import SystemClock
 from shared.consumer import Subscription
 from shared.events import (
@@ -80,7 +80,7 @@ async def wire(runtime: Runtime) -> AsyncIterator[Wired]:
     migrations = GraphClient(s.graph_base_url, s.graph_api_version, s.graph_token.get_secret_value(),
                              timeout=s.templates_migrate_timeout_seconds, max_attempts=s.graph_max_attempts,
                              settle_margin=s.graph_settle_margin_seconds)
-    lock_pool = await asyncpg.create_pool(s.database_url, min_size=1, max_size=s.templates_concurrency + 2)
+    lock_pool = await locks.open_pool(s.database_url, s.templates_concurrency + 2)
     copier = Copier(runtime.pool, MetaTemplatesApi(graph, migrations), runtime.clock,
                     timedelta(seconds=migrations.outcome_window))
     rounds = Rounds(copier, lock_pool, s.templates_page_size, s.templates_parallel_calls)

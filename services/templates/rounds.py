@@ -8,7 +8,6 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -18,7 +17,7 @@ from services.templates import domain, outcomes, reports, repository
 from services.templates.copying import Copier
 from services.templates.repository import MigrationRow
 from shared import events as ev
-from shared import outbox
+from shared import locks, outbox
 from shared.errors import TransientError
 from shared.graph import GraphPermanentError
 from shared.logging import bound
@@ -39,17 +38,9 @@ class Rounds:
     def pool(self) -> asyncpg.Pool:
         return self.copier.pool
 
-    @contextlib.asynccontextmanager
-    async def locked(self, key: str) -> AsyncIterator[bool]:
+    def locked(self, key: str) -> contextlib.AbstractAsyncContextManager[bool]:
         """One migration at a time per destination WABA: two would both find a template missing and copy it twice."""
-        async with self.lock_pool.acquire() as conn:
-            if not await conn.fetchval("SELECT pg_try_advisory_lock(hashtext($1))", f"templates:{key}"):
-                yield False
-                return
-            try:
-                yield True
-            finally:
-                await conn.execute("SELECT pg_advisory_unlock(hashtext($1))", f"templates:{key}")
+        return locks.held(self.lock_pool, f"templates:{key}", wait=False)
 
     async def work(self, migration_id: uuid.UUID, destination: str | None) -> None:
         async with self.locked(destination or str(migration_id)) as mine:

@@ -11,7 +11,7 @@ import asyncpg
 import pytest
 
 from deploy.local.infra import Infra
-from services.registration import locks
+from shared import locks
 
 KEY = "saga:lock-test"
 

@@ -1,4 +1,4 @@
-"""Session advisory locks on a pool of their own that skips asyncpg's reset: five statements saved per release."""
+"""Session advisory locks on pools of their own that skip asyncpg's reset: five statements saved per release."""
 
 from __future__ import annotations
 
@@ -30,6 +30,11 @@ async def held(pool: asyncpg.Pool, key: str, wait: bool = True) -> AsyncIterator
         finally:
             if not clean:
                 conn.terminate()
+
+
+async def open_pool(url: str, size: int) -> asyncpg.Pool:
+    """A pool for `held` only: a lock holder waits on Meta for seconds, so it must never starve the work pool."""
+    return await asyncpg.create_pool(url, min_size=1, max_size=size, reset=no_reset)
 
 
 async def no_reset(conn: asyncpg.Connection) -> None:
