@@ -11,7 +11,7 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -57,6 +57,21 @@ class Unit:
             yield Tx(conn)
 
 
+    async def once(self, write: str, args: Sequence[Any] = (), events: Sequence[Event] = ()) -> None:
+        """The event's whole effect as ONE statement, which commits on its own (no BEGIN/COMMIT round trips): the
+        inbox claim, `write`, and `events` for the relay. `write` is one data-modifying statement over `$1..$n`
+        (`args`) that acts only where `ONLY_IF_NEW` holds, so a duplicate changes nothing and emits nothing."""
+        n = len(args)
+        queued, queued_args = outbox.queued(list(events), first=n + 3, only_if=ONLY_IF_NEW)
+        if not await self.pool.fetchval(
+                f"WITH fresh AS (INSERT INTO inbox (consumer, event_id) VALUES (${n + 1}, ${n + 2}) "
+                f"ON CONFLICT DO NOTHING RETURNING 1), written AS ({write}), {queued} "
+                "SELECT EXISTS (SELECT FROM fresh) FROM (SELECT count(*) FROM notified) woken",
+                *args, self.consumer, self.event.event_id, *queued_args):
+            raise DuplicateEvent(str(self.event.event_id))
+
+
+ONLY_IF_NEW = "EXISTS (SELECT FROM fresh)"  # in a `Unit.once` write: the event was not handled before
 EventHandler = Callable[[Event, Unit], Awaitable[None]]
 BatchHandler = Callable[[list[Event], Tx], Awaitable[None]]
 

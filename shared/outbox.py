@@ -36,17 +36,18 @@ async def append(conn: asyncpg.Connection, events: Iterable[Event]) -> None:
         await conn.execute(f"WITH {sql} SELECT count(*) FROM notified", *args)
 
 
-def queued(events: list[Event], first: int) -> tuple[str, list[list]]:
+def queued(events: list[Event], first: int, only_if: str = "true") -> tuple[str, list[list]]:
     """`append` as two CTEs, for a caller that writes its state and its events in one statement (no BEGIN/COMMIT):
-    `queued` inserts the rows, `notified` wakes the relay at commit. The caller's statement must read `notified`
-    (PostgreSQL skips a SELECT CTE nobody reads). Parameters are numbered from `first`."""
+    `queued` inserts the rows (when `only_if` holds), `notified` wakes the relay at commit. The caller's statement
+    must read `notified` (PostgreSQL skips a SELECT CTE nobody reads). Parameters are numbered from `first`."""
     trace = tracing.traceparent()
     if len(migrations := {e.correlation_id for e in events}) == 1:
         request_log.note(correlation_id=str(migrations.pop()))  # the request that started it logs its id
     p = [f"${i}" for i in range(first, first + 5)]
     sql = ("queued AS (INSERT INTO outbox (event_id, topic, key, headers, payload) "
            f"SELECT e, t, k, h::jsonb, p FROM unnest({p[0]}::uuid[], {p[1]}::text[], {p[2]}::bytea[], {p[3]}::text[], "
-           f"{p[4]}::bytea[]) WITH ORDINALITY AS r(e, t, k, h, p, n) ORDER BY n ON CONFLICT (event_id) DO NOTHING "
+           f"{p[4]}::bytea[]) WITH ORDINALITY AS r(e, t, k, h, p, n) WHERE {only_if} ORDER BY n "
+           "ON CONFLICT (event_id) DO NOTHING "
            "RETURNING 1), notified AS (SELECT pg_notify('outbox_' || current_schema(), '') "
            "WHERE EXISTS (SELECT FROM queued))")
     return sql, [[e.event_id for e in events], [topic_of(e).name for e in events],

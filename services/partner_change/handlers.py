@@ -8,21 +8,18 @@ from shared.events import MigrationFailed, MigrationNotNeeded, MigrationRequeste
 
 
 async def on_migration_requested(event: MigrationRequested, unit: Unit) -> None:
-    async with unit.transaction() as tx:
-        await repository.migration_requested(tx.conn, event.phone_number, event.migration_id,
-                                             event.destination_waba_id, event.business_id, event.partner_id)
+    await unit.once(*repository.migration_requested(event.phone_number, event.migration_id, event.destination_waba_id,
+                                                    event.business_id, event.partner_id))
 
 
 async def on_registered(event: PhoneRegistered, unit: Unit) -> None:
-    async with unit.transaction() as tx:
-        await repository.migration_registered(tx.conn, event.phone_number, event.migration_id,
-                                              event.destination_waba_id, event.destination_partner)
+    await unit.once(*repository.migration_registered(event.phone_number, event.migration_id,
+                                                     event.destination_waba_id, event.destination_partner))
 
 
 async def on_migration_ended(event: MigrationFailed | NumberIneligible | MigrationNotNeeded, unit: Unit) -> None:
     """A migration that stopped short: the number is no longer busy."""
-    async with unit.transaction() as tx:
-        await repository.migration_ended(tx.conn, event.phone_number, event.migration_id)
+    await unit.once(*repository.migration_ended(event.phone_number, event.migration_id))
 
 
 async def on_registration_event(event: PhoneRegistered | MigrationFailed, unit: Unit) -> None:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 import asyncpg
 
 from services.partner_change.domain import ENDED, Change, Holding, PartnerTerms
+from shared.consumer import ONLY_IF_NEW
 
 Conn = asyncpg.Connection | asyncpg.Pool
 CHANGE = ("id, waba_id, business_id, phone_numbers, source_partner, destination_partner, state, "
@@ -48,32 +50,39 @@ async def holding(conn: Conn, phone_number: str) -> Holding | None:
     return _holding(row) if row else None
 
 
-async def migration_requested(conn: Conn, phone: str, migration_id: uuid.UUID, waba_id: str, business_id: str,
-                              partner_id: str) -> None:
+# The holdings writes below are the writes of `Unit.once`: each acts only for an event not handled before.
+Write = tuple[str, list[Any]]
+
+
+def migration_requested(phone: str, migration_id: uuid.UUID, waba_id: str, business_id: str, partner_id: str) -> Write:
     """A migration starts: the number is busy until it ends (unless its end was seen first)."""
-    await conn.execute(
+    return (
         "INSERT INTO holdings (phone_number, waba_id, business_id, partner_id, open_migration) "
-        "VALUES ($1, $3, $4, $5, $2) ON CONFLICT (phone_number) DO UPDATE SET business_id = $4, "
+        f"SELECT $1::text, $3::text, $4::text, $5::text, $2::uuid WHERE {ONLY_IF_NEW} "
+        "ON CONFLICT (phone_number) DO UPDATE SET business_id = $4, "
         "open_migration = CASE WHEN holdings.settled = $2 THEN NULL ELSE $2 END, "
         "waba_id = CASE WHEN holdings.held THEN holdings.waba_id ELSE $3 END, "
         "partner_id = CASE WHEN holdings.held THEN holdings.partner_id ELSE $5 END",
-        phone, migration_id, waba_id, business_id, partner_id)
+        [phone, migration_id, waba_id, business_id, partner_id])
 
 
-async def migration_registered(conn: Conn, phone: str, migration_id: uuid.UUID, waba_id: str, partner_id: str) -> None:
+def migration_registered(phone: str, migration_id: uuid.UUID, waba_id: str, partner_id: str) -> Write:
     """The number is ours now, in this WABA, managed by the partner that migrated it."""
-    await conn.execute(
-        "INSERT INTO holdings (phone_number, waba_id, partner_id, held, settled) VALUES ($1, $3, $4, true, $2) "
+    return (
+        "INSERT INTO holdings (phone_number, waba_id, partner_id, held, settled) "
+        f"SELECT $1::text, $3::text, $4::text, true, $2::uuid WHERE {ONLY_IF_NEW} "
         "ON CONFLICT (phone_number) DO UPDATE SET waba_id = $3, partner_id = $4, held = true, managed = true, "
         "settled = $2, open_migration = CASE WHEN holdings.open_migration = $2 THEN NULL "
-        "ELSE holdings.open_migration END", phone, migration_id, waba_id, partner_id)
+        "ELSE holdings.open_migration END", [phone, migration_id, waba_id, partner_id])
 
 
-async def migration_ended(conn: Conn, phone: str, migration_id: uuid.UUID) -> None:
-    await conn.execute("UPDATE holdings SET settled = $2, open_migration = CASE WHEN open_migration = $2 THEN NULL "
-                       "ELSE open_migration END WHERE phone_number = $1", phone, migration_id)
-    await conn.execute("INSERT INTO holdings (phone_number, waba_id, partner_id, settled) VALUES ($1, '', '', $2) "
-                       "ON CONFLICT DO NOTHING", phone, migration_id)
+def migration_ended(phone: str, migration_id: uuid.UUID) -> Write:
+    """The migration stopped short: no longer busy with it (a row is kept even before its start was seen)."""
+    return (
+        "INSERT INTO holdings (phone_number, waba_id, partner_id, settled) "
+        f"SELECT $1::text, '', '', $2::uuid WHERE {ONLY_IF_NEW} "
+        "ON CONFLICT (phone_number) DO UPDATE SET settled = $2, open_migration = CASE WHEN "
+        "holdings.open_migration = $2 THEN NULL ELSE holdings.open_migration END", [phone, migration_id])
 
 
 async def transfer(conn: Conn, change: Change) -> None:

@@ -19,6 +19,4 @@ class Precheck:
 
     async def on_migration_requested(self, event: MigrationRequested, unit: Unit) -> None:
         outcome, report, verdict = await evaluate(event, self.facts, self.clock.now())
-        async with unit.transaction() as tx:
-            await repository.save_report(tx.conn, event, outcome, report, verdict.occurred_at)
-            await tx.emit(verdict)
+        await unit.once(*repository.report_saved(event, outcome, report, verdict.occurred_at), events=[verdict])
