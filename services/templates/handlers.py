@@ -28,8 +28,7 @@ class TemplatesHandlers:
     async def on_number_eligible(self, event: NumberEligible, unit: Unit) -> None:
         """Round 0 starts at once: the earlier the copy, the likelier it lands before registration."""
         phase = "awaiting_signup" if event.flow == "embedded_signup" else "plan"
-        async with unit.transaction() as tx:
-            await repository.create(tx.conn, event, phase, self.clock.now())
+        await unit.once(*repository.created(event, phase, self.clock.now()))
 
     async def on_signup_finished(self, event: EmbeddedSignupFinished, unit: Unit) -> None:
         async with unit.transaction() as tx:

@@ -11,6 +11,7 @@ import asyncpg
 
 from services.templates.domain import Call, Decision
 from services.templates.outcomes import Settled
+from shared.consumer import ONLY_IF_NEW
 from shared.events import NumberEligible
 
 Db = asyncpg.Connection | asyncpg.Pool
@@ -34,14 +35,15 @@ class MigrationRow:
 COLUMNS = ", ".join(f.name for f in fields(MigrationRow))
 
 
-async def create(conn: Db, event: NumberEligible, phase: str, now: datetime) -> None:
-    """A migration whose failure came first is born stopped."""
-    await conn.execute(
+def created(event: NumberEligible, phase: str, now: datetime) -> tuple[str, list[Any]]:
+    """A migration whose failure came first is born stopped (the write of `Unit.once`)."""
+    return (
         "INSERT INTO migrations (migration_id, correlation_id, phone_number, source_waba_id, destination_waba_id, "
-        "phase, not_before, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, CASE WHEN EXISTS (SELECT 1 FROM "
-        "stopped WHERE migration_id = $1) THEN 'stopped' ELSE $6 END, $7, $7, $7) "
-        "ON CONFLICT DO NOTHING", event.migration_id, event.correlation_id, event.phone_number,
-        event.source_waba_id, event.destination_waba_id if phase != "awaiting_signup" else None, phase, now)
+        "phase, not_before, created_at, updated_at) SELECT $1::uuid, $2::uuid, $3::text, $4::text, $5::text, "
+        "CASE WHEN EXISTS (SELECT 1 FROM stopped WHERE migration_id = $1) THEN 'stopped' ELSE $6::text END, "
+        f"$7::timestamptz, $7, $7 WHERE {ONLY_IF_NEW} ON CONFLICT DO NOTHING",
+        [event.migration_id, event.correlation_id, event.phone_number, event.source_waba_id,
+         event.destination_waba_id if phase != "awaiting_signup" else None, phase, now])
 
 
 async def load(conn: Db, migration_id: uuid.UUID, lock: bool = False) -> MigrationRow | None:
