@@ -25,6 +25,9 @@ TRANSIENT_CODES = frozenset({1, 2, 131000, 133004, 133015, 2494100}) | THROTTLE_
 # and dropped before the 5 s after which common servers close an idle one: a write sent on a connection the server
 # is closing would end with its outcome unknown. How many: GraphSettings.graph_max_connections.
 KEEPALIVE_SECONDS = 4.0
+# A call waits this long at most for a free pooled connection; one that waited in vain never left (PoolTimeout is
+# "certainly not applied"), and the wait is part of a write's outcome window.
+POOL_WAIT_SECONDS = 5.0
 
 
 def connections(most: int) -> httpx.Limits:
@@ -101,7 +104,8 @@ class GraphClient:
                  sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
                  clock: Callable[[], float] = time.monotonic, settle_margin: float = 5.0,
                  max_connections: int = 16) -> None:
-        self._http = httpx.AsyncClient(base_url=f"{base_url.rstrip('/')}/{version}", timeout=timeout,
+        self._http = httpx.AsyncClient(base_url=f"{base_url.rstrip('/')}/{version}",
+                                       timeout=httpx.Timeout(timeout, pool=min(timeout, POOL_WAIT_SECONDS)),
                                        headers={"Authorization": f"Bearer {token}"}, transport=transport,
                                        limits=connections(max_connections))
         self.max_attempts, self.backoff, self.max_backoff, self._sleep = max_attempts, backoff, max_backoff, sleep
@@ -114,9 +118,9 @@ class GraphClient:
 
     @property
     def outcome_window(self) -> float:
-        """How long after a write was first sent Meta may still act on it: the budget, one more timeout for the
-        last attempt to be answered, and a margin for Meta's own processing and our clock."""
-        return self.write_budget + self.timeout + self.settle_margin
+        """How long after a write was first sent Meta may still act on it: the budget, the last attempt's wait for a
+        pooled connection and one more timeout for its answer, and a margin for Meta's own processing and our clock."""
+        return self.write_budget + min(self.timeout, POOL_WAIT_SECONDS) + self.timeout + self.settle_margin
 
     @classmethod
     def from_settings(cls, settings: Any) -> GraphClient:

@@ -29,12 +29,16 @@ class Offsets(ConsumerRebalanceListener):  # type: ignore[misc]
         self.consumer: Any = None
         self._pending: Positions = {}
         self._later: asyncio.Task[None] | None = None
+        self._closing = False
 
-    def handled(self, consumer: Any, positions: Positions) -> None:
-        """After a poll's effects committed: its positions go out with the next commit, within `every`."""
+    async def handled(self, consumer: Any, positions: Positions) -> None:
+        """After a poll's effects committed: its positions go out with the next commit, within `every` (at once
+        once the member is stopping: a poll that ends after `flush` is committed before the member closes)."""
         self.consumer = consumer
         self._pending.update(positions)
-        if self._later is None or self._later.done():
+        if self._closing:
+            await self.commit()
+        elif self._later is None or self._later.done():
             self._later = asyncio.create_task(self._commit_later(), name="offsets-commit")
 
     async def _commit_later(self) -> None:
@@ -55,12 +59,17 @@ class Offsets(ConsumerRebalanceListener):  # type: ignore[misc]
             return
         try:
             await self.consumer.commit(chosen)
-        except KafkaError as error:
-            log.warning("consumer positions not committed; those records will be read again",
+        except (KafkaError, asyncio.CancelledError) as error:
+            for tp, offset in chosen.items():  # kept for the next commit, unless a later poll moved on meanwhile
+                self._pending.setdefault((tp.topic, tp.partition), offset)
+            if isinstance(error, asyncio.CancelledError):
+                raise
+            log.warning("consumer positions not committed yet; tried again with the next commit",
                         extra={"error": repr(error), "partitions": len(chosen)})
 
     async def flush(self) -> None:
-        """Before the member stops: commit everything handled."""
+        """Before the member stops: commit everything handled, and from now on each poll as it ends."""
+        self._closing = True
         if self._later is not None:
             self._later.cancel()
             with contextlib.suppress(asyncio.CancelledError):

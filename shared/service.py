@@ -127,7 +127,7 @@ def _poll_callback(poller: Poller, routes: Routes, offsets: Offsets) -> Callable
             raise
         _seek(message.consumer, resume)  # read these again, from here
         positions = {(r.topic, r.partition): r.offset + 1 for r in records} | resume
-        offsets.handled(message.consumer, positions)
+        await offsets.handled(message.consumer, positions)
         _report_lag(message.consumer, poller.consumer.service, positions)
 
     return on_poll

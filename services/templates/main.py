@@ -79,7 +79,8 @@ async def wire(runtime: Runtime) -> AsyncIterator[Wired]:
     graph = GraphClient.from_settings(s)
     migrations = GraphClient(s.graph_base_url, s.graph_api_version, s.graph_token.get_secret_value(),
                              timeout=s.templates_migrate_timeout_seconds, max_attempts=s.graph_max_attempts,
-                             settle_margin=s.graph_settle_margin_seconds)
+                             settle_margin=s.graph_settle_margin_seconds,
+                             max_connections=s.templates_concurrency * s.templates_parallel_calls)
     lock_pool = await locks.open_pool(s.database_url, s.templates_concurrency + 2)
     copier = Copier(runtime.pool, MetaTemplatesApi(graph, migrations), runtime.clock,
                     timedelta(seconds=migrations.outcome_window))

@@ -20,6 +20,7 @@ from shared.events import MetaWebhookChange, PortOutRequested
 from shared.phone import to_e164
 from shared.wakeup import Wakeup, fallback, looking, until
 
+DUE_PAGE = 200  # port-outs checked per tick
 log = logging.getLogger("numport.port_out")
 WATCHED_FIELDS = frozenset({"security", "phone_number_quality_update"})
 
@@ -67,16 +68,22 @@ class PortOuts:
             now = self.clock.now()
             await save(conn, port_out, transitions.after_read(port_out, state, now, self.limits), now)
 
-    async def tick(self) -> None:
-        for row in await repository.due(self.pool, self.clock.now()):
+    async def tick(self) -> bool:
+        """The due checks; True when some are left for the next tick (a full page, or a check that failed)."""
+        due = await repository.due(self.pool, self.clock.now(), DUE_PAGE)
+        left = len(due) == DUE_PAGE
+        for row in due:
             try:
                 await self.check(row["id"], row["waba_id"], row["phone_number_id"])
             except Exception as error:  # Meta away for one number must not stop the others; the next tick retries
                 log.warning("port-out check failed", extra={"port_out_id": str(row["id"]), "error": repr(error)})
+                left = True
+        return left
 
     async def look(self) -> float | None:
-        """The due checks; then the seconds until the next one."""
-        await self.tick()
+        """The due checks; then the seconds until the next one (none: at once, after the shortest pause)."""
+        if await self.tick():
+            return 0.0
         following = await repository.next_check(self.pool, now := self.clock.now())
         return until(following, now)
 
