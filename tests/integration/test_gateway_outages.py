@@ -15,10 +15,13 @@ import httpx
 import pytest
 
 from deploy.local.processes import NUMPORT
+from shared.graph import POOL_WAIT_SECONDS
 from tests.integration.gateway_support import REQUEST
 from tests.integration.saga_support import start, until_code, wait_for
 
-OUTCOME_WINDOW = 36  # seconds Meta may act on a write: 2 x 2 s timeout + 2 s + the 30 s margin set below
+# Seconds Meta may act on a write: 2 x 2 s timeout, the last attempt's wait for a connection and its 2 s, and the
+# 30 s margin set below.
+OUTCOME_WINDOW = 2 * 2 + min(2, POOL_WAIT_SECONDS) + 2 + 30
 
 
 @pytest.fixture
