@@ -124,35 +124,41 @@ async def check(pool: asyncpg.Pool, traffic: Traffic) -> int:
         traffic.expected))
 
 
-async def main(events: int, profile: str | None, chart: str | None) -> None:
+def main(events: int, profile: str | None, chart: str | None) -> None:
+    """Kafka and PostgreSQL start outside the event loop: their readiness checks run event loops of their own."""
     with contextlib.nullcontext(None) if os.environ.get("NUMPORT_KAFKA_BOOTSTRAP") else infra.running() as local:
         bootstrap = local.kafka_bootstrap if local else os.environ["NUMPORT_KAFKA_BOOTSTRAP"]
         database = local.database_url if local else os.environ["NUMPORT_DATABASE_URL"]
-        began = time.monotonic()
-        traffic = build(events)
-        print(f"built {len(traffic.records):,} status records ({traffic.messages:,} billed messages, "
-              f"{len(traffic.registered)} migrations) in {time.monotonic() - began:.1f}s")
-        await kafkaio.reset(bootstrap)
-        conn = await asyncpg.connect(database)
-        await conn.execute("DROP SCHEMA IF EXISTS billing CASCADE")
-        await conn.close()
-        print(f"preloaded in {await preload(bootstrap, traffic):.1f}s")
-        raw = await pass_through(bootstrap, len(traffic.records))
-        env = services_env(bootstrap, database, "http://127.0.0.1:9", NUMPORT_BATCH_MAX_RECORDS="5000",
-                           NUMPORT_RELAY_BATCH_SIZE="5000", NUMPORT_LOG_LEVEL="WARNING")
-        result = await run_billing(env, traffic, profile)
-        rate = len(traffic.records) / result["seconds"]
-        print(f"raw aiokafka pass-through   {raw:,.0f} events/s")
-        print(f"billing end to end          {rate:,.0f} events/s ({result['seconds']:.1f}s from the first ledger "
-              f"row to the last; start-up and group join before it {result['start_up']:.1f}s)")
-        print(f"ratio                       {rate / raw:.2f}")
-        print(f"lag at the end              consumer 0 (ledger complete); {result['outbox_pending']:,.0f} "
-              f"attributions still in the outbox, streamed {result['stream_lag']:.1f}s later")
-        print(f"peak RSS of billing         {result['rss']:.0f} MiB")
-        print(f"ledger check                {result['ledger_rows']:,} rows; {result['mismatches']} totals differ "
-              f"from the {len(traffic.expected):,} expected")
+        traffic = asyncio.run(measure(bootstrap, database, events, profile))
         if chart:
             show(database, traffic, chart)
+
+
+async def measure(bootstrap: str, database: str, events: int, profile: str | None) -> Traffic:
+    began = time.monotonic()
+    traffic = build(events)
+    print(f"built {len(traffic.records):,} status records ({traffic.messages:,} billed messages, "
+          f"{len(traffic.registered)} migrations) in {time.monotonic() - began:.1f}s")
+    await kafkaio.reset(bootstrap)
+    conn = await asyncpg.connect(database)
+    await conn.execute("DROP SCHEMA IF EXISTS billing CASCADE")
+    await conn.close()
+    print(f"preloaded in {await preload(bootstrap, traffic):.1f}s")
+    raw = await pass_through(bootstrap, len(traffic.records))
+    env = services_env(bootstrap, database, "http://127.0.0.1:9", NUMPORT_BATCH_MAX_RECORDS="5000",
+                       NUMPORT_RELAY_BATCH_SIZE="5000", NUMPORT_LOG_LEVEL="WARNING")
+    result = await run_billing(env, traffic, profile)
+    rate = len(traffic.records) / result["seconds"]
+    print(f"raw aiokafka pass-through   {raw:,.0f} events/s")
+    print(f"billing end to end          {rate:,.0f} events/s ({result['seconds']:.1f}s from the first ledger "
+          f"row to the last; start-up and group join before it {result['start_up']:.1f}s)")
+    print(f"ratio                       {rate / raw:.2f}")
+    print(f"lag at the end              consumer 0 (ledger complete); {result['outbox_pending']:,.0f} "
+          f"attributions still in the outbox, streamed {result['stream_lag']:.1f}s later")
+    print(f"peak RSS of billing         {result['rss']:.0f} MiB")
+    print(f"ledger check                {result['ledger_rows']:,} rows; {result['mismatches']} totals differ "
+          f"from the {len(traffic.expected):,} expected")
+    return traffic
 
 
 def show(database: str, traffic: Traffic, chart: str) -> None:
@@ -171,4 +177,4 @@ if __name__ == "__main__":
     parser.add_argument("--profile", help="py-spy raw (collapsed) stacks of the billing service to this file")
     parser.add_argument("--chart", help="afterwards, draw one migrated number's chart to this PNG, print a report")
     args = parser.parse_args()
-    asyncio.run(main(args.events, args.profile, args.chart))
+    main(args.events, args.profile, args.chart)

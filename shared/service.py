@@ -37,13 +37,6 @@ Handlers = dict[str, EventHandler | BatchHandler]
 # An empty poll waits this long for records (any that arrive end the wait at once), then FastStream pauses as long:
 # a record arriving in the pause waits up to that. 20 ms cost ~25 wake-ups a second per subscriber when idle.
 EVENT_POLL_MS = 100
-# The broker holds a fetch until records arrive or this long passes, so a long wait costs no latency; it only spaces
-# out the empty answers of an idle consumer (each a request for the broker and a wake-up here). Its price: after a
-# rebalance the member's first fetch queues behind the one still held on its connection, for up to this long.
-FETCH_WAIT_MS = 2000
-# aiokafka's fetcher is woken by every event it acts on (an answer, records consumed, a seek, a new assignment);
-# this nap only bounds its sleep when none comes (aiokafka's default: 200 ms).
-FETCHER_NAP_MS = 5000
 
 
 @dataclass
@@ -102,7 +95,6 @@ def subscribe(broker: KafkaBroker, spec: ServiceSpec, poller: Poller, handlers: 
             title=f"{spec.name}.{'batch' if batch else 'events'}", decoder=_raw_body, listener=offsets,
             description="; ".join(sub.description for sub, _ in routes.values()))
         options["batch_timeout_ms"] = EVENT_POLL_MS
-        options.update(fetch_max_wait_ms=FETCH_WAIT_MS, consumer_timeout_ms=FETCHER_NAP_MS)
         broker.subscriber(*routes, batch=True, max_records=max_records, **options)(
             _poll_callback(poller, routes, offsets))
     return members
