@@ -9,7 +9,7 @@ import signal
 from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import asyncpg
 from aiokafka import TopicPartition
@@ -100,16 +100,25 @@ def subscribe(broker: KafkaBroker, spec: ServiceSpec, poller: Poller, handlers: 
     return members
 
 
-async def _raw_body(message: Any) -> Any:
+class Poll(NamedTuple):
+    """What a poll's callback needs of FastStream's message: its records and the member that fetched them."""
+
+    raw_message: Any
+    consumer: Any
+
+
+async def _raw_body(message: Any) -> Poll:
     """Leave decoding to the runtime, so a malformed body is dead-lettered instead of failing inside FastStream.
 
     The poll itself is the "body": a handler asking for FastStream's `KafkaMessage` from its context would have
-    that resolved in a worker thread for every poll."""
-    return message
+    that resolved in a worker thread for every poll. Not the message itself: FastStream caches the decoded body on
+    the message, and a message holding itself is a cycle only the garbage collector frees, so every poll's records
+    stayed in memory until a full collection (billing's RSS 168 -> 460 MiB and a third of its rate)."""
+    return Poll(message.raw_message, message.consumer)
 
 
 def _poll_callback(poller: Poller, routes: Routes, offsets: Offsets) -> Callable[..., Any]:
-    async def on_poll(message: Any) -> None:
+    async def on_poll(message: Any) -> None:  # a Poll; `Any` so FastStream does not validate it
         records = [_record(r) for r in message.raw_message]
         try:
             resume = await poller.consume(routes, records)
