@@ -80,8 +80,11 @@ async def pass_through(bootstrap: str, total: int) -> float:
 
 
 async def ledger_count(pool: asyncpg.Pool) -> int:
+    """Billed messages so far, from the per-day totals (a few thousand rows, written in the same transaction as
+    the messages): counting the messages table itself ten times a second took a third of PostgreSQL's time by the
+    end of a million-event run, and the service under test waited for it."""
     with contextlib.suppress(asyncpg.UndefinedTableError):
-        return await pool.fetchval("SELECT count(*) FROM billing.messages WHERE partner IS NOT NULL")
+        return await pool.fetchval("SELECT coalesce(sum(messages), 0) FROM billing.day_totals")
     return 0
 
 
@@ -101,6 +104,7 @@ async def run_billing(env: dict[str, str], traffic: Traffic, profile: str | None
         while (done := await ledger_count(pool)) < traffic.messages:
             await asyncio.sleep(0.1)
         finished = time.monotonic()
+        done = await pool.fetchval("SELECT count(*) FROM billing.messages WHERE partner IS NOT NULL")
         pending = await pool.fetchval("SELECT count(*) FROM billing.outbox WHERE published_at IS NULL")
         while await pool.fetchval("SELECT count(*) FROM billing.outbox WHERE published_at IS NULL"):
             await asyncio.sleep(0.1)
