@@ -31,6 +31,7 @@ from deploy.local.processes import NUMPORT, ServiceProcess
 from deploy.local.stack import services_env
 from shared import topics
 from shared.events import dump_event
+from shared.service import BATCH_FETCH_BYTES
 
 SINK = "numport.bench.sink"
 POLL = 5000
@@ -61,7 +62,8 @@ async def pass_through(bootstrap: str, total: int) -> float:
         await admin.create_topics([NewTopic(SINK, topics.META_WEBHOOKS.partitions, 1)])
     await admin.close()
     consumer = AIOKafkaConsumer(topics.META_WEBHOOKS.name, bootstrap_servers=bootstrap, group_id=f"raw-{uuid.uuid4()}",
-                                auto_offset_reset="earliest", max_poll_records=POLL)
+                                auto_offset_reset="earliest", max_poll_records=POLL,
+                                max_partition_fetch_bytes=BATCH_FETCH_BYTES)  # as numport's batch subscriptions
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5, max_batch_size=262144)
     await consumer.start()
     await producer.start()
@@ -88,10 +90,12 @@ async def ledger_count(pool: asyncpg.Pool) -> int:
     return 0
 
 
-async def run_billing(env: dict[str, str], traffic: Traffic, profile: str | None) -> dict[str, float]:
+async def run_billing(env: dict[str, str], traffic: Traffic, profile: str | None,
+                      replicas: int = 1) -> dict[str, float]:
     pool = await asyncpg.create_pool(env["NUMPORT_DATABASE_URL"], min_size=1, max_size=2)
     launched = time.monotonic()
-    service = ServiceProcess("billing", env).start()
+    services = [ServiceProcess("billing", env).start() for _ in range(replicas)]
+    service = services[0]
     spy = None
     try:
         while not await ledger_count(pool):  # the clock starts at the first ledger row, after start-up and join
@@ -109,13 +113,14 @@ async def run_billing(env: dict[str, str], traffic: Traffic, profile: str | None
         while await pool.fetchval("SELECT count(*) FROM billing.outbox WHERE published_at IS NULL"):
             await asyncio.sleep(0.1)
         streamed = time.monotonic()
-        rss = peak_rss_mib(service.process.pid)
+        rss = max(peak_rss_mib(s.process.pid) for s in services)
         mismatches = await check(pool, traffic)
     finally:
         if spy:
             spy.send_signal(signal.SIGINT)  # py-spy writes its file when interrupted
             spy.wait(60)
-        service.terminate(60)
+        for each in services:
+            each.terminate(60)
         await pool.close()
     return {"seconds": finished - first, "start_up": first - launched, "ledger_rows": done, "outbox_pending": pending,
             "stream_lag": streamed - finished, "rss": rss, "mismatches": mismatches}
@@ -128,17 +133,17 @@ async def check(pool: asyncpg.Pool, traffic: Traffic) -> int:
         traffic.expected))
 
 
-def main(events: int, profile: str | None, chart: str | None) -> None:
+def main(events: int, profile: str | None, chart: str | None, replicas: int = 1) -> None:
     """Kafka and PostgreSQL start outside the event loop: their readiness checks run event loops of their own."""
     with contextlib.nullcontext(None) if os.environ.get("NUMPORT_KAFKA_BOOTSTRAP") else infra.running() as local:
         bootstrap = local.kafka_bootstrap if local else os.environ["NUMPORT_KAFKA_BOOTSTRAP"]
         database = local.database_url if local else os.environ["NUMPORT_DATABASE_URL"]
-        traffic = asyncio.run(measure(bootstrap, database, events, profile))
+        traffic = asyncio.run(measure(bootstrap, database, events, profile, replicas))
         if chart:
             show(database, traffic, chart)
 
 
-async def measure(bootstrap: str, database: str, events: int, profile: str | None) -> Traffic:
+async def measure(bootstrap: str, database: str, events: int, profile: str | None, replicas: int) -> Traffic:
     began = time.monotonic()
     traffic = build(events)
     print(f"built {len(traffic.records):,} status records ({traffic.messages:,} billed messages, "
@@ -151,7 +156,7 @@ async def measure(bootstrap: str, database: str, events: int, profile: str | Non
     raw = await pass_through(bootstrap, len(traffic.records))
     env = services_env(bootstrap, database, "http://127.0.0.1:9", NUMPORT_BATCH_MAX_RECORDS="5000",
                        NUMPORT_RELAY_BATCH_SIZE="5000", NUMPORT_LOG_LEVEL="WARNING")
-    result = await run_billing(env, traffic, profile)
+    result = await run_billing(env, traffic, profile, replicas)
     rate = len(traffic.records) / result["seconds"]
     print(f"raw aiokafka pass-through   {raw:,.0f} events/s")
     print(f"billing end to end          {rate:,.0f} events/s ({result['seconds']:.1f}s from the first ledger "
@@ -180,5 +185,6 @@ if __name__ == "__main__":
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--profile", help="py-spy raw (collapsed) stacks of the billing service to this file")
     parser.add_argument("--chart", help="afterwards, draw one migrated number's chart to this PNG, print a report")
+    parser.add_argument("--replicas", type=int, default=1, help="billing processes in one consumer group")
     args = parser.parse_args()
-    main(args.events, args.profile, args.chart)
+    main(args.events, args.profile, args.chart, args.replicas)

@@ -37,6 +37,10 @@ Handlers = dict[str, EventHandler | BatchHandler]
 # An empty poll waits this long for records (any that arrive end the wait at once), then FastStream pauses as long:
 # a record arriving in the pause waits up to that. 20 ms cost ~25 wake-ups a second per subscriber when idle.
 EVENT_POLL_MS = 100
+# A batch subscription's fetch per partition (aiokafka's default is 1 MiB). With 1 MiB a backlog's next fetch had
+# not arrived when the handler asked for it: billing waited 17 s of a 29 s million-event run for records, and ran at
+# 35k events/s; with 4 MiB a poll leaves records behind to start the next one, and it ran at 43k.
+BATCH_FETCH_BYTES = 4 << 20
 
 
 @dataclass
@@ -95,6 +99,8 @@ def subscribe(broker: KafkaBroker, spec: ServiceSpec, poller: Poller, handlers: 
             title=f"{spec.name}.{'batch' if batch else 'events'}", decoder=_raw_body, listener=offsets,
             description="; ".join(sub.description for sub, _ in routes.values()))
         options["batch_timeout_ms"] = EVENT_POLL_MS
+        if batch:
+            options["max_partition_fetch_bytes"] = BATCH_FETCH_BYTES
         broker.subscriber(*routes, batch=True, max_records=max_records, **options)(
             _poll_callback(poller, routes, offsets))
     return members
