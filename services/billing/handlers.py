@@ -86,8 +86,9 @@ def _window(timeline: list[HolderChange], new: list[HolderChange]) -> tuple[int 
 async def save(conn: asyncpg.Connection, changes: list[Change]) -> None:
     await repo.write_rows(conn, changes)
     failpoints.hit("billing.mid_batch")  # crash tests: rows written, totals and stream not yet, nothing committed
-    await repo.add_totals(conn, total_deltas(changes))
     await repo.queue_attributions(conn, list(_stream(changes)))
+    # Last before the commit: a replica adding to the same day's totals waits for these rows' locks until then.
+    await repo.add_totals(conn, total_deltas(changes))
 
 
 def _stream(changes: Iterable[Change]) -> Iterable[tuple]:
