@@ -63,6 +63,28 @@ async def claim(conn: asyncpg.Connection, consumer: str, event_ids: list[uuid.UU
     return {r["event_id"] for r in rows}
 
 
+PRUNE_EVERY_SECONDS = 3600.0
+PRUNE_ROWS = 10_000  # per statement, so one pass never holds many row locks or runs long
+
+
+async def prune(conn: asyncpg.Connection, retention_hours: float) -> tuple[int, int]:
+    """Delete published outbox rows and inbox marks older than the retention; (rows, marks) deleted.
+
+    Without it both tables grow by every event a service ever emitted or consumed (billing: one attribution per
+    message). Unpublished rows are never touched, however old."""
+    rows = marks = 0
+    while True:
+        found = await conn.fetchrow(
+            "WITH o AS (DELETE FROM outbox WHERE id IN (SELECT id FROM outbox "
+            "WHERE published_at < now() - make_interval(secs => $1::float8 * 3600) ORDER BY id LIMIT $2) RETURNING 1), "
+            "i AS (DELETE FROM inbox WHERE (consumer, event_id) IN (SELECT consumer, event_id FROM inbox "
+            "WHERE processed_at < now() - make_interval(secs => $1::float8 * 3600) LIMIT $2) RETURNING 1) "
+            "SELECT (SELECT count(*) FROM o), (SELECT count(*) FROM i)", retention_hours, PRUNE_ROWS)
+        rows, marks = rows + found[0], marks + found[1]
+        if max(found[0], found[1]) < PRUNE_ROWS:
+            return rows, marks
+
+
 class Relay:
     """Publishes outbox rows in commit order; one relay per schema at a time (advisory lock) keeps key order.
 
@@ -73,8 +95,9 @@ class Relay:
     """
 
     def __init__(self, pool: asyncpg.Pool, producer: Producer, service: str, batch_size: int, idle: float,
-                 listen_url: str | None = None, listening: float = 60.0) -> None:
+                 listen_url: str | None = None, listening: float = 60.0, retention_hours: float | None = None) -> None:
         self.pool, self.producer, self.service = pool, producer, service
+        self.retention_hours, self._pruned_at = retention_hours, -PRUNE_EVERY_SECONDS
         self.batch_size, self.idle, self.listen_url, self.listening = batch_size, idle, listen_url, listening
         self._stopping = asyncio.Event()
         self._wakeup = Wakeup(listen_url, f"outbox_{service}", f"numport-{service}-relay")
@@ -113,9 +136,24 @@ class Relay:
                 self._wakeup.event.clear()  # from here on, a commit or a lost connection wakes the next pass
                 await self._wakeup.listen()
                 if pause := await self._pass():
+                    await self._prune()
                     await self._wakeup.wait(pause)
         finally:
             self._wakeup.close()
+
+    async def _prune(self) -> None:
+        """At most hourly, between passes; a failure waits for the next hour (nothing is lost by waiting)."""
+        if self.retention_hours is None or time.monotonic() - self._pruned_at < PRUNE_EVERY_SECONDS:
+            return
+        self._pruned_at = time.monotonic()
+        try:
+            async with self.pool.acquire() as conn:
+                rows, marks = await prune(conn, self.retention_hours)
+        except Exception as exc:
+            log.warning("pruning the outbox and inbox failed, will retry in an hour", extra={"error": repr(exc)})
+            return
+        if rows or marks:
+            log.info("pruned the outbox and inbox", extra={"outbox_rows": rows, "inbox_marks": marks})
 
     async def _pass(self) -> float:
         """Publish a batch; returns how long to wait for a commit before the next pass (0: more rows wait now)."""

@@ -172,7 +172,7 @@ async def running(spec: ServiceSpec, settings: ServiceSettings, clock: Clock | N
     await producer.start()
     runtime = Runtime(settings, pool, producer, clock or clock_from_environment())
     relay = Relay(pool, producer, spec.name, settings.relay_batch_size, settings.relay_idle_seconds,
-                  settings.database_url, settings.relay_listening_seconds)
+                  settings.database_url, settings.relay_listening_seconds, settings.retention_hours)
     broker = KafkaBroker(connection.bootstrap, client_id=f"numport-{spec.name}",
                          security=connection.faststream_security(), logger=logging.getLogger("faststream"))
     consumer = Consumer(spec.name, pool, settings.consumer_max_attempts, settings.consumer_backoff_seconds,

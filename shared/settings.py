@@ -40,6 +40,9 @@ class ServiceSettings(BaseSettings):
         "Outbox relay's poll while it cannot listen, after a failed pass, or while another replica publishes."))
     relay_listening_seconds: float = Field(default=60.0, gt=0, le=3600, description=(
         "Outbox relay's look while it listens: commits that queue events, or a lost connection, wake it at once."))
+    retention_hours: float = Field(default=192.0, gt=0, le=87600, description=(
+        "Published outbox rows and inbox marks older than this are deleted (hourly, by the relay). A re-emitted "
+        "event id or a record read again is recognised only within it: keep it above the topics' retention."))
     db_pool_max: int = Field(default=10, ge=1, le=100)
     traces_endpoint: str | None = Field(default=None, description=(
         "OTLP/HTTP traces URL (…/v1/traces); tracing is off unless this or OTEL_EXPORTER_OTLP_ENDPOINT is set."))
