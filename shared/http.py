@@ -46,7 +46,7 @@ class Probes:
             checks, stuck = await self.ready(), self.stuck()  # stuck: partitions failing on one offset too long
             ready = all(checks.values()) and not stuck
             response.status_code = 200 if ready else 503
-            return {"ready": ready, "checks": checks, **({"stuck": stuck} if stuck else {})}
+            return {"ready": ready, "service": self.service, "checks": checks, **({"stuck": stuck} if stuck else {})}
 
         @app.get("/metrics")
         async def metrics() -> Response:

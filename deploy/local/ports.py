@@ -8,6 +8,9 @@ import time
 from collections.abc import Callable
 
 LISTEN_PORTS = range(20000, 32768)  # below the kernel's ephemeral range (32768-60999 on Linux)
+# Ports this process handed out: a CI run once gave the gateway and templates of one test the same port, the
+# second bind failed, and the gateway answered the templates' readiness probe.
+_HANDED_OUT: set[int] = set()
 
 
 def free_port() -> int:
@@ -18,11 +21,16 @@ def free_port() -> int:
     """
     for _ in range(200):
         port = random.choice(LISTEN_PORTS)
+        if port in _HANDED_OUT:  # two servers started side by side would both find it free until one binds it
+            continue
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
             try:
                 sock.bind(("127.0.0.1", port))
             except OSError:
                 continue
+            _HANDED_OUT.add(port)
+            if len(_HANDED_OUT) > len(LISTEN_PORTS) // 2:  # a long session: forget the oldest half's worth
+                _HANDED_OUT.clear()
             return port
     raise RuntimeError("no free loopback port between 20000 and 32767")
 

@@ -41,7 +41,11 @@ class ServiceProcess:
             assert self.process is not None
             if self.process.poll() is not None:
                 raise RuntimeError(f"{self.service} exited with {self.process.returncode}:\n{self.logs()[-3000:]}")
-            return httpx.get(f"http://127.0.0.1:{self.port}/readyz", timeout=2).status_code == 200
+            answer = httpx.get(f"http://127.0.0.1:{self.port}/readyz", timeout=2)
+            if answer.status_code == 200 and answer.json().get("service") != self.service:
+                raise RuntimeError(f"port {self.port} is answered by {answer.json().get('service')}, "
+                                   f"not {self.service}")
+            return answer.status_code == 200
 
         wait_until(ready, timeout, f"{self.service} service")
 

@@ -20,7 +20,7 @@ async def test_probes_metrics_and_graceful_stop(service_env, eligible_world):
         async with httpx.AsyncClient(base_url=base) as http:
             assert (await http.get("/healthz")).json() == {"status": "ok", "service": "precheck"}
             ready = (await http.get("/readyz")).json()
-            assert ready == {"ready": True, "checks": {"database": True, "kafka": True}}
+            assert ready == {"ready": True, "service": "precheck", "checks": {"database": True, "kafka": True}}
             await kafka.produce_event(service_env["NUMPORT_KAFKA_BOOTSTRAP"], migration_requested())
             await kafka.read(service_env["NUMPORT_KAFKA_BOOTSTRAP"], topics.PRECHECK_RESULTS.name)
             for _ in range(50):  # the relay counts a row once its publication is committed, just after the send
