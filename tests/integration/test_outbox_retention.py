@@ -6,6 +6,7 @@ import asyncio
 import uuid
 
 from shared import db, outbox
+from tests.integration.relay_support import running_relay
 
 OLD, RECENT = "now() - interval '9 days'", "now() - interval '1 hour'"
 
@@ -38,25 +39,16 @@ async def test_prune_deletes_only_old_published_rows_and_old_inbox_marks(clean, 
         await pool.close()
 
 
-async def test_the_relay_prunes_when_it_has_nothing_to_publish(clean):
-    from shared.kafka import Producer
-
+async def test_a_running_relay_prunes(clean):
     pool = await db.open_pool(clean.database_url, "testsvc")
-    producer = Producer(clean.kafka_bootstrap, client_id="numport-testsvc")
-    await producer.start()
-    relay = outbox.Relay(pool, producer, "testsvc", 500, 30.0, clean.database_url, retention_hours=192)
     try:
-        async with pool.acquire() as conn:
-            await conn.execute("INSERT INTO outbox (event_id, topic, key, payload, created_at, published_at) "
-                               f"VALUES ($1, 'old', 'k', 'p', {OLD}, {OLD})", uuid.uuid4())
-        running = asyncio.create_task(relay.run())
+        await pool.execute("INSERT INTO outbox (event_id, topic, key, payload, created_at, published_at) "
+                           f"VALUES ($1, 'old', 'k', 'p', {OLD}, {OLD})", uuid.uuid4())
+    finally:
+        await pool.close()
+    async with running_relay(clean, 30.0, retention_hours=192) as (pool, _):
         for _ in range(50):
             if not await pool.fetchval("SELECT count(*) FROM outbox"):
                 break
             await asyncio.sleep(0.1)
         assert await pool.fetchval("SELECT count(*) FROM outbox") == 0
-    finally:
-        await relay.drain()
-        await running
-        await producer.stop()
-        await pool.close()

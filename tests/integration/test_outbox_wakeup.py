@@ -9,20 +9,15 @@ import asyncpg
 
 from deploy.local import kafkaio as kafka
 from shared import db, outbox
-from shared.kafka import Producer
 from shared.topics import MIGRATION_REQUESTS
 from tests.factories import migration_requested
+from tests.integration.relay_support import running_relay
 
 FALLBACK_SECONDS = 30.0  # far longer than the test may take: only the notification can explain a prompt publish
 
 
 async def test_a_commit_that_queues_events_wakes_its_relay(clean):
-    pool = await db.open_pool(clean.database_url, "testsvc")
-    producer = Producer(clean.kafka_bootstrap, client_id="numport-testsvc")
-    await producer.start()
-    relay = outbox.Relay(pool, producer, "testsvc", 500, FALLBACK_SECONDS, clean.database_url)
-    running = asyncio.create_task(relay.run())
-    try:
+    async with running_relay(clean, FALLBACK_SECONDS) as (pool, _):
         await asyncio.sleep(1.0)  # the relay's first pass found nothing; it now waits for a commit
         event = migration_requested()
         started = time.monotonic()
@@ -32,11 +27,6 @@ async def test_a_commit_that_queues_events_wakes_its_relay(clean):
         assert [r.key for r in published] == [event.phone_number.encode()]
         assert time.monotonic() - started < 5.0
         assert await pool.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL") == 0
-    finally:
-        await relay.drain()
-        await running
-        await producer.stop()
-        await pool.close()
 
 
 async def _relay_backend(pool, since: float, timeout: float, other_than: int | None = None) -> int:
@@ -53,12 +43,7 @@ async def _relay_backend(pool, since: float, timeout: float, other_than: int | N
 
 
 async def test_a_relay_whose_listening_connection_dies_listens_again_at_once_and_misses_no_commit(clean):
-    pool = await db.open_pool(clean.database_url, "testsvc")
-    producer = Producer(clean.kafka_bootstrap, client_id="numport-testsvc")
-    await producer.start()
-    relay = outbox.Relay(pool, producer, "testsvc", 500, FALLBACK_SECONDS, clean.database_url, FALLBACK_SECONDS)
-    running = asyncio.create_task(relay.run())
-    try:
+    async with running_relay(clean, FALLBACK_SECONDS, listening=FALLBACK_SECONDS) as (pool, _):
         first = await _relay_backend(pool, time.monotonic(), 10.0)
         started = time.monotonic()
         assert await pool.fetchval("SELECT pg_terminate_backend($1)", first)
@@ -69,11 +54,6 @@ async def test_a_relay_whose_listening_connection_dies_listens_again_at_once_and
         published = await kafka.read(clean.kafka_bootstrap, MIGRATION_REQUESTS.name, timeout=10.0)
         assert [r.key for r in published] == [event.phone_number.encode()]
         assert time.monotonic() - started < 8.0
-    finally:
-        await relay.drain()
-        await running
-        await producer.stop()
-        await pool.close()
 
 
 async def test_partner_change_and_port_out_tables_wake_their_loops_at_commit(clean):
