@@ -135,8 +135,9 @@ class Relay:
             while not self._stopping.is_set():
                 self._wakeup.event.clear()  # from here on, a commit or a lost connection wakes the next pass
                 await self._wakeup.listen()
-                if pause := await self._pass():
-                    await self._prune()
+                pause = await self._pass()
+                await self._prune()  # when due, whether or not rows are waiting: a busy relay prunes too
+                if pause:
                     await self._wakeup.wait(pause)
         finally:
             self._wakeup.close()
