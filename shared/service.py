@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import signal
 from collections.abc import AsyncIterator, Callable, Coroutine
@@ -34,9 +35,14 @@ from shared.stuck import StuckPartitions
 
 log = logging.getLogger("numport.service")
 Handlers = dict[str, EventHandler | BatchHandler]
-# An empty poll waits this long for records (any that arrive end the wait at once), then FastStream pauses as long:
-# a record arriving in the pause waits up to that. 20 ms cost ~25 wake-ups a second per subscriber when idle.
-EVENT_POLL_MS = 100
+# A poll waits up to this long for records; any that arrive end the wait at once. FastStream's own batch poll also
+# pauses as long after an empty poll (a record arriving then waited for the pause), which idle cost every member
+# ten wake-ups a second: `_long_poll` replaces it.
+EVENT_POLL_MS = 2000
+# aiokafka's fetch loop wakes every `consumer_timeout_ms` (200 by default) even with nothing to do, though
+# consumption, seeks and rebalances wake it anyway. (A longer broker-side fetch wait, fetch_max_wait_ms, would save a
+# little more idle but cost billing a fifth of its rate: 33.6k against 41.5k events/s at 1M.)
+FETCHER_WAKE_MS = 2000
 # A batch subscription's fetch per partition (aiokafka's default is 1 MiB). With 1 MiB a backlog's next fetch had
 # not arrived when the handler asked for it: billing waited 17 s of a 29 s million-event run for records, and ran at
 # 35k events/s; with 4 MiB a poll leaves records behind to start the next one, and it ran at 43k.
@@ -97,13 +103,25 @@ def subscribe(broker: KafkaBroker, spec: ServiceSpec, poller: Poller, handlers: 
         options: dict[str, Any] = dict(
             group_id=poller.consumer.group, ack_policy=AckPolicy.MANUAL, auto_offset_reset="earliest",
             title=f"{spec.name}.{'batch' if batch else 'events'}", decoder=_raw_body, listener=offsets,
-            description="; ".join(sub.description for sub, _ in routes.values()))
-        options["batch_timeout_ms"] = EVENT_POLL_MS
+            description="; ".join(sub.description for sub, _ in routes.values()),
+            consumer_timeout_ms=FETCHER_WAKE_MS)
         if batch:
             options["max_partition_fetch_bytes"] = BATCH_FETCH_BYTES
-        broker.subscriber(*routes, batch=True, max_records=max_records, **options)(
-            _poll_callback(poller, routes, offsets))
+        subscriber = broker.subscriber(*routes, batch=True, max_records=max_records, **options)
+        subscriber(_poll_callback(poller, routes, offsets))
+        _long_poll(subscriber, max_records)
     return members
+
+
+def _long_poll(subscriber: Any, max_records: int) -> None:
+    """Poll without FastStream's pause after an empty poll: the wait for records ends when they arrive, so a long
+    wait costs nothing in latency and lets an idle member sleep (stopping cancels the wait)."""
+
+    async def get_msg(consumer: Any) -> tuple[Any, ...]:
+        found = await consumer.getmany(timeout_ms=EVENT_POLL_MS, max_records=max_records)
+        return tuple(itertools.chain.from_iterable(found.values()))
+
+    subscriber.get_msg = get_msg
 
 
 class Poll(NamedTuple):
