@@ -89,6 +89,13 @@ class Subscription:
     decode: Callable[[bytes], Any] = parse_event
     # False: the batch handler is idempotent by itself (it merges state), so no inbox row is kept per record.
     inbox: bool = True
+    # False: the batch handler keeps each write to one statement and knows what it already did (no inbox either),
+    # so no BEGIN and COMMIT are wrapped around it: the gateway's read model, two statements a poll.
+    transaction: bool = True
+
+    def __post_init__(self) -> None:
+        if not self.transaction and (self.inbox or not self.batch):
+            raise ValueError(f"{self.name}: only a batch subscription without an inbox may run outside a transaction")
 
 
 @dataclass
@@ -196,6 +203,10 @@ class Consumer:
             await self._bisect(sub, handler, items[middle:], letters)
 
     async def _run_batch(self, sub: Subscription, handler: BatchHandler, events: list[Event]) -> None:
+        if not sub.transaction:
+            async with self.pool.acquire() as conn:
+                await handler(events, Tx(conn))
+            return
         async with self.pool.acquire() as conn, conn.transaction():
             if not sub.inbox:
                 await handler(events, Tx(conn))

@@ -64,7 +64,7 @@ def _reveal(secret: SecretStr | None) -> str | None:
 SUBSCRIPTIONS = tuple(
     Subscription(f"{topic.name.split('.')[1]}_events", topic, topic.events,
                  f"Projects {', '.join(e.__name__ for e in topic.events)} into the migration status read model.",
-                 batch=True)
+                 batch=True, inbox=False, transaction=False)
     for topic in (topics.PRECHECK_RESULTS, topics.REGISTRATION_EVENTS, topics.TEMPLATE_EVENTS))
 
 SPEC = ServiceSpec(

@@ -74,11 +74,26 @@ async def insert_migration(conn: asyncpg.Connection, event: MigrationRequested, 
         status.next_action, event.occurred_at)
 
 
-async def current_statuses(conn: asyncpg.Connection, ids: set[uuid.UUID]) -> dict[uuid.UUID, Status]:
-    """The rows named, locked in id order (two projectors never wait on each other crosswise)."""
-    rows = await conn.fetch("SELECT id, state, next_action FROM migrations WHERE id = ANY($1::uuid[]) ORDER BY id "
-                            "FOR UPDATE", sorted(ids))
-    return {row["id"]: Status(row["state"], row["next_action"]) for row in rows}
+@dataclass(frozen=True)
+class Folded:
+    """A migration's row as a poll found it: its status, its version (`xmin`, which every update of the row
+    changes) and which of the poll's events its timeline already holds."""
+
+    status: Status
+    version: str
+    seen: frozenset[uuid.UUID]
+
+
+async def folded(conn: asyncpg.Connection, ids: set[uuid.UUID], event_ids: list[uuid.UUID],
+                 lock: bool = False) -> dict[uuid.UUID, Folded]:
+    """The rows named with what a poll needs to fold its events into them; `lock` (inside a transaction) takes
+    them in id order, so two projectors never wait on each other crosswise."""
+    rows = await conn.fetch(
+        "SELECT m.id, m.state, m.next_action, m.xmin::text AS version, ARRAY(SELECT t.event_id FROM timeline t "
+        "WHERE t.migration_id = m.id AND t.event_id = ANY($2::uuid[])) AS seen "
+        f"FROM migrations m WHERE m.id = ANY($1::uuid[]) ORDER BY m.id{' FOR UPDATE OF m' if lock else ''}",
+        sorted(ids), event_ids)
+    return {r["id"]: Folded(Status(r["state"], r["next_action"]), r["version"], frozenset(r["seen"])) for r in rows}
 
 
 @dataclass(frozen=True)
@@ -88,36 +103,41 @@ class Change:
     status: Status
     detail: dict[str, Any]
     at: datetime
+    version: str  # the row's version the change was folded from
 
 
-async def set_statuses(conn: asyncpg.Connection, changes: dict[uuid.UUID, Change]) -> None:
+async def apply(conn: asyncpg.Connection, changes: dict[uuid.UUID, Change], events: list[Event]) -> set[uuid.UUID]:
+    """One statement: each row still at the version its change was folded from takes the change, and its events
+    join its timeline. Returns the migrations written; the others were changed meanwhile (fold them again)."""
     if not changes:
-        return
-    await conn.execute(
-        "UPDATE migrations m SET state = c.state, next_action = c.next_action, detail = m.detail || c.detail::jsonb, "
-        "updated_at = greatest(m.updated_at, c.at) "
-        "FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::timestamptz[]) "
-        "AS c(id, state, next_action, detail, at) WHERE m.id = c.id",
+        return set()
+    payloads = [json.dumps(e.model_dump(mode="json", exclude={"event_id", "type", "occurred_at", "migration_id"}))
+                for e in events]
+    rows = await conn.fetch(
+        "WITH changed AS (UPDATE migrations m SET state = c.state, next_action = c.next_action, "
+        "detail = m.detail || c.detail::jsonb, updated_at = greatest(m.updated_at, c.at) "
+        "FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::text[]) "
+        "AS c(id, state, next_action, detail, at, version) WHERE m.id = c.id AND m.xmin::text = c.version "
+        "RETURNING m.id), "
+        "added AS (INSERT INTO timeline (migration_id, event_id, type, occurred_at, payload) "
+        "SELECT t.m, t.e, t.ty, t.o, t.p::jsonb "
+        "FROM unnest($7::uuid[], $8::uuid[], $9::text[], $10::timestamptz[], $11::text[]) WITH ORDINALITY "
+        "AS t(m, e, ty, o, p, n) WHERE t.m IN (SELECT id FROM changed) ORDER BY t.n ON CONFLICT DO NOTHING) "
+        "SELECT id FROM changed",
         list(changes), [c.status.state for c in changes.values()], [c.status.next_action for c in changes.values()],
-        [json.dumps(c.detail) for c in changes.values()], [c.at for c in changes.values()])
+        [json.dumps(c.detail) for c in changes.values()], [c.at for c in changes.values()],
+        [c.version for c in changes.values()],
+        [e.migration_id for e in events], [e.event_id for e in events], [e.type for e in events],
+        [e.occurred_at for e in events], payloads)
+    return {r["id"] for r in rows}
 
 
 async def add_to_timeline(conn: asyncpg.Connection, event: Event) -> None:
-    await add_all_to_timeline(conn, [event])
-
-
-async def add_all_to_timeline(conn: asyncpg.Connection, events: list[Event]) -> None:
-    """Events of migrations the gateway knows, in the order given; one already there is skipped."""
-    payloads = [json.dumps(e.model_dump(mode="json", exclude={"event_id", "type", "occurred_at", "migration_id"}))
-                for e in events]
+    """An event the gateway itself records (a request); one already there is skipped."""
     await conn.execute(
-        "INSERT INTO timeline (migration_id, event_id, type, occurred_at, payload) "
-        "SELECT t.m, t.e, t.ty, t.o, t.p::jsonb "
-        "FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::timestamptz[], $5::text[]) WITH ORDINALITY "
-        "AS t(m, e, ty, o, p, n) WHERE EXISTS (SELECT FROM migrations WHERE id = t.m) ORDER BY t.n "
-        "ON CONFLICT DO NOTHING",
-        [e.migration_id for e in events], [e.event_id for e in events], [e.type for e in events],
-        [e.occurred_at for e in events], payloads)
+        "INSERT INTO timeline (migration_id, event_id, type, occurred_at, payload) VALUES ($1, $2, $3, $4, $5::jsonb) "
+        "ON CONFLICT DO NOTHING", event.migration_id, event.event_id, event.type, event.occurred_at,
+        json.dumps(event.model_dump(mode="json", exclude={"event_id", "type", "occurred_at", "migration_id"})))
 
 
 async def migration(conn: asyncpg.Connection | asyncpg.Pool, partner_id: str,
