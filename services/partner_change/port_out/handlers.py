@@ -51,8 +51,8 @@ class PortOuts:
 
     async def on_webhook(self, change: MetaWebhookChange, unit: Unit) -> None:
         number = number_of(change)
-        if number is None:
-            return
+        if number is None or not await repository.any_open_for(self.pool, number):
+            return  # most numbers Meta tells of are not leaving: one read, no transaction and no inbox mark
         async with unit.transaction() as tx:
             if (row := await repository.open_for(tx.conn, number)) is None:
                 return

@@ -54,6 +54,11 @@ async def open_for(conn: asyncpg.Connection, phone_number: str) -> asyncpg.Recor
                                phone_number)
 
 
+async def any_open_for(pool: asyncpg.Pool, phone_number: str) -> bool:
+    return bool(await pool.fetchval("SELECT EXISTS (SELECT FROM port_outs WHERE phone_number = $1 "
+                                    "AND state <> 'departed')", phone_number))
+
+
 async def due(pool: asyncpg.Pool, now: datetime, limit: int = 200) -> list[asyncpg.Record]:
     return await pool.fetch("SELECT id, phone_number_id, waba_id FROM port_outs WHERE state <> 'departed' "
                             "AND next_check_at <= $1 ORDER BY next_check_at LIMIT $2", now, limit)
