@@ -53,12 +53,14 @@ async def load(conn: Db, migration_id: uuid.UUID, lock: bool = False) -> Migrati
     return MigrationRow(**dict(row)) if row else None
 
 
-async def update(conn: Db, migration_id: uuid.UUID, now: datetime, **changes: Any) -> bool:
-    """False when the migration was stopped meanwhile: a round still under way changes nothing after that."""
+async def update(conn: Db, migration_id: uuid.UUID, now: datetime, **changes: Any) -> MigrationRow | None:
+    """The row as changed, so the round goes on without reading it again; None when the migration was stopped
+    meanwhile: a round still under way changes nothing after that."""
     sets = ", ".join(f"{name} = ${i}" for i, name in enumerate(changes, start=3))
-    status = await conn.execute(f"UPDATE migrations SET updated_at = $2{', ' + sets if sets else ''} "
-                                "WHERE migration_id = $1 AND phase <> 'stopped'", migration_id, now, *changes.values())
-    return status != "UPDATE 0"
+    row = await conn.fetchrow(f"UPDATE migrations SET updated_at = $2{', ' + sets if sets else ''} "
+                              f"WHERE migration_id = $1 AND phase <> 'stopped' RETURNING {COLUMNS}",
+                              migration_id, now, *changes.values())
+    return MigrationRow(**dict(row)) if row else None
 
 
 async def stop(conn: Db, migration_id: uuid.UUID, reason_code: str, now: datetime) -> None:

@@ -61,22 +61,21 @@ class Rounds:
             await self.back_off(m, error)
 
     async def advance(self, m: MigrationRow | None) -> None:
+        """Phase after phase, each going on with the row the previous one committed (None: stop here)."""
         while m is not None:
             if m.phase == "done" and m.round < await repository.retries(self.pool, m.migration_id):
-                await repository.update(self.pool, m.migration_id, self.copier.clock.now(), round=m.round + 1,
-                                        phase="plan")
+                m = await repository.update(self.pool, m.migration_id, self.copier.clock.now(), round=m.round + 1,
+                                            phase="plan")
             elif m.phase == "plan":
-                await self.plan(m)
+                m = await self.plan(m)
             elif m.phase == "copy":
-                if not await self.copy(m):
-                    return
+                m = await self.copy(m)
             elif m.phase == "verify":
-                await self.verify(m)
+                m = await self.verify(m)
             else:
                 return
-            m = await repository.load(self.pool, m.migration_id)
 
-    async def plan(self, m: MigrationRow) -> None:
+    async def plan(self, m: MigrationRow) -> MigrationRow | None:
         if not m.source_waba_id or not m.destination_waba_id:
             async with self.pool.acquire() as conn, conn.transaction():
                 return await self.finish(conn, m, "No source WABA was named, so there are no templates to copy.")
@@ -87,9 +86,8 @@ class Rounds:
         async with self.pool.acquire() as conn, conn.transaction():
             await repository.save_decisions(conn, m.migration_id, decisions, now)
             await repository.save_calls(conn, m.migration_id, m.round, planned, 0)
-            await repository.update(conn, m.migration_id, now, phase="copy", template_limit=limit)
-            if not planned:
-                await self.finish(conn, m)
+            copying = await repository.update(conn, m.migration_id, now, phase="copy", template_limit=limit)
+            return copying if planned or copying is None else await self.finish(conn, copying)
 
     async def _read(self, source_id: str, destination_id: str) -> tuple[list, list, int | None]:
         """The source's templates; the destination's and its limit only when something could be copied."""
@@ -100,8 +98,9 @@ class Rounds:
                                                   self.copier.api.limit_facts(destination_id))
         return source, destination, domain.template_limit(*facts)
 
-    async def copy(self, m: MigrationRow) -> bool:
-        """Send the round's open calls side by side; True once every call is answered or settled."""
+    async def copy(self, m: MigrationRow) -> MigrationRow | None:
+        """Send the round's open calls side by side; the row in `verify` once every call is answered or settled,
+        None while some must wait."""
         open_calls = [c for c in await repository.calls(self.pool, m.migration_id, m.round) if c["state"] == "open"]
         gate = asyncio.Semaphore(self.parallel)
 
@@ -113,11 +112,10 @@ class Rounds:
         now = self.copier.clock.now()
         if waits:
             await repository.update(self.pool, m.migration_id, now, not_before=now + min(waits))
-            return False
-        await repository.update(self.pool, m.migration_id, now, phase="verify")
-        return True
+            return None
+        return await repository.update(self.pool, m.migration_id, now, phase="verify")
 
-    async def verify(self, m: MigrationRow) -> None:
+    async def verify(self, m: MigrationRow) -> MigrationRow | None:
         """What the destination holds decides each template; what unanswered calls may have missed goes again."""
         on_destination = {t.key: t for t in await self.copier.api.templates(m.destination_waba_id or "")}
         calls = await repository.calls(self.pool, m.migration_id, m.round)
@@ -136,21 +134,23 @@ class Rounds:
             if resend:  # smaller calls: one that is never answered may have run past Meta's time limit
                 size = max(1, min(self.page_size, len(resend)) // 2 ** (generation + 1))
                 await repository.save_calls(conn, m.migration_id, m.round, domain.by_ids(resend, size), generation + 1)
-                await repository.update(conn, m.migration_id, now, phase="copy")
-            else:
-                await self.finish(conn, m)
+                return await repository.update(conn, m.migration_id, now, phase="copy")
+            return await self.finish(conn, m)
 
-    async def finish(self, conn: asyncpg.Connection, m: MigrationRow, problem: str | None = None) -> None:
+    async def finish(self, conn: asyncpg.Connection, m: MigrationRow,
+                     problem: str | None = None) -> MigrationRow | None:
         """Report the round and close it; after registration, measure the downtime too. The row is updated first:
         its lock orders this against a registration arriving meanwhile, so one of the two measures."""
         now = self.copier.clock.now()
-        if not await repository.update(conn, m.migration_id, now, phase="done", problem=problem, failures=0):
-            return  # stopped by the migration's failure: nothing to report
-        m = await repository.load(conn, m.migration_id) or m  # as this transaction left it (the limit, say)
+        if (done := await repository.update(conn, m.migration_id, now, phase="done", problem=problem,
+                                            failures=0)) is None:
+            return None  # stopped by the migration's failure: nothing to report
+        m = done  # as this transaction left it (the limit, say)
         rows = await repository.templates(conn, m.migration_id)
         await outbox.append(conn, [reports.duplicated(m, rows, now, problem)])
         if (registered := await repository.registered_at(conn, m.migration_id)) is not None:
             await outbox.append(conn, await after_registration(conn, m, rows, registered, now))
+        return m
 
     async def back_off(self, m: MigrationRow, error: TransientError) -> None:
         wait = timedelta(seconds=error.retry_after) if error.retry_after else min(
