@@ -121,11 +121,11 @@ async def clear_timers(conn: asyncpg.Connection | asyncpg.Pool, migration_id: uu
                        list(kinds))
 
 
-async def store_api_key(conn: asyncpg.Connection | asyncpg.Pool, saga: SagaRow, key_hash: bytes, prefix: str,
-                        ciphertext: bytes, now: datetime) -> None:
-    await conn.execute("INSERT INTO api_keys (migration_id, partner_id, key_hash, key_prefix, key_ciphertext, "
-                       "issued_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
-                       saga.migration_id, saga.partner_id, key_hash, prefix, ciphertext, now)
+def store_api_key(saga: SagaRow, key_hash: bytes, prefix: str, ciphertext: bytes) -> tuple[str, tuple[Any, ...]]:
+    """The number's key as the `also` write of the step that announces it (step_writes.apply)."""
+    return ("INSERT INTO api_keys (migration_id, partner_id, key_hash, key_prefix, key_ciphertext, issued_at) "
+            "VALUES ($1, {0}, {1}, {2}, {3}, $2) ON CONFLICT DO NOTHING",
+            (saga.partner_id, key_hash, prefix, ciphertext))
 
 
 async def reveal_api_key(conn: asyncpg.Connection, migration_id: uuid.UUID, partner_id: str,

@@ -157,14 +157,19 @@ class Registration:
         return await self.apply(saga, step, steps.Outcome("failed", events=[failed], clear=TIMER_KINDS))
 
     async def issue_api_key(self, saga: SagaRow) -> Running | None:
+        """The key is stored with the step that announces it: a crash can no longer keep one key and announce
+        another's prefix."""
         now = self.clock.now()
         key, digest, prefix = new_api_key("wa", saga.phone_number.lstrip("+"))
-        await repository.store_api_key(self.pool, saga, digest, prefix, self.cipher.encrypt(key), now)
         issued = steps.event(ev.ApiKeyIssued, saga, now, key_prefix=prefix)
         completed = steps.event(ev.MigrationCompleted, saga, now, phone_number_id=saga.phone_number_id,
                                 completed_at=saga.completed_at or now)
-        return await self.apply(saga, "api_key",
-                                steps.Outcome("completed", events=[issued, completed], clear=TIMER_KINDS))
+        outcome = steps.Outcome("completed", events=[issued, completed], clear=TIMER_KINDS)
+        current = await step_writes.apply(
+            self.pool, saga.migration_id, "api_key", now, {"state": outcome.state}, outcome.events, {},
+            ("advance", *outcome.clear), repository.store_api_key(saga, digest, prefix, self.cipher.encrypt(key)))
+        story.applied(saga, "api_key", outcome, now)
+        return current
 
     async def on_timer(self, migration_id: uuid.UUID, kind: str) -> None:
         async with self.locked(migration_id, wait=False) as mine:

@@ -40,13 +40,18 @@ async def load_running(conn: asyncpg.Connection | asyncpg.Pool, migration_id: uu
 
 async def apply(conn: asyncpg.Connection | asyncpg.Pool, migration_id: uuid.UUID, step: str, now: datetime,
                 changes: dict[str, Any], events: list[Event], timers: dict[str, datetime],
-                clear: tuple[str, ...]) -> Running | None:
+                clear: tuple[str, ...], also: tuple[str, tuple[Any, ...]] | None = None) -> Running | None:
     """A step's result in ONE statement, which commits on its own (no BEGIN/COMMIT round trips): the step's open
     attempts settled, the saga changed, its events queued for the relay, timers set and `clear`ed (a kind in both is
-    cleared, as when the timers were set first). Returns the changed saga, so the saga goes on without reading it."""
+    cleared, as when the timers were set first). Returns the changed saga, so the saga goes on without reading it.
+    `also`: one more write of the step's, as SQL over `$1` (the migration), `$2` (now) and `{0}`, `{1}`... (its
+    values)."""
     kinds = [kind for kind in timers if kind not in clear]
     queued, queued_args = outbox.queued(events, first=7)
     sets = ", ".join(f"{name} = ${i}" for i, name in enumerate(changes, start=12))
+    write, values = also or ("SELECT", ())
+    first = 12 + len(changes)
+    write = write.format(*(f"${first + i}" for i in range(len(values))))
     return running(await conn.fetchrow(
         "WITH settled AS (UPDATE step_attempts SET settled_at = $2, outcome = 'done' WHERE migration_id = $1 "
         "AND step = $3 AND settled_at IS NULL), "
@@ -55,10 +60,11 @@ async def apply(conn: asyncpg.Connection | asyncpg.Pool, migration_id: uuid.UUID
         "timed AS (INSERT INTO timers (migration_id, kind, due_at) SELECT $1, k, d "
         "FROM unnest($5::text[], $6::timestamptz[]) AS t(k, d) "
         "ON CONFLICT (migration_id, kind) DO UPDATE SET due_at = excluded.due_at), "
-        f"{queued} SELECT s.*, a.in_flight_since FROM (SELECT count(*) FROM notified) sent LEFT JOIN saga s ON true "
+        f"also AS ({write}), {queued} "
+        "SELECT s.*, a.in_flight_since FROM (SELECT count(*) FROM notified) sent LEFT JOIN saga s ON true "
         f"{IN_FLIGHT.format(settled='$3', step='s.state')}",
         migration_id, now, step, list(clear), kinds, [timers[kind] for kind in kinds], *queued_args,
-        *changes.values()))
+        *changes.values(), *values))
 
 
 async def record_sent(conn: asyncpg.Connection | asyncpg.Pool, migration_id: uuid.UUID, step: str, sent_at: datetime,
