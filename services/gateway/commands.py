@@ -11,7 +11,6 @@ import asyncpg
 from services.gateway import repository, status
 from services.gateway.models import DryRunReport, MigrationRequest
 from services.precheck.dry_run import DryRun
-from shared import outbox
 from shared.clock import Clock
 from shared.events import MigrationRequested
 
@@ -56,9 +55,7 @@ async def start_migration(pool: asyncpg.Pool, partner_id: str, request: Migratio
                 # a concurrent request with this key committed first (the insert waited for it): answer as it did
                 return _replayed(await repository.remembered(conn, partner_id, idempotency_key), request)
             await _refuse_if_migrating(conn, partner_id, request.e164)  # after the key: a replay is never refused
-            await repository.insert_migration(conn, event, status.AFTER["MigrationRequested"])
-            await repository.add_to_timeline(conn, event)
-            await outbox.append(conn, [event])
+            await repository.record_request(conn, event, status.AFTER["MigrationRequested"])
     except asyncpg.UniqueViolationError as error:
         if error.constraint_name != repository.ONE_OPEN_PER_NUMBER:
             raise

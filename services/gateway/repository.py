@@ -11,6 +11,7 @@ from typing import Any
 import asyncpg
 
 from services.gateway.status import Status
+from shared import outbox
 from shared.events import Event, MigrationRequested
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -66,12 +67,18 @@ async def queue_position(pool: asyncpg.Pool, partner_id: str, migration_id: uuid
         "AND (o.created_at, o.id) < (m.created_at, m.id)", partner_id, migration_id, list(terminal))
 
 
-async def insert_migration(conn: asyncpg.Connection, event: MigrationRequested, status: Status) -> None:
+async def record_request(conn: asyncpg.Connection, event: MigrationRequested, status: Status) -> None:
+    """The new migration's row, its first timeline entry and its MigrationRequested (outbox) as one statement."""
+    queued, queued_args = outbox.queued([event], first=15)
     await conn.execute(
-        f"INSERT INTO migrations ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, '{{}}', $12, $12)",
+        f"WITH m AS (INSERT INTO migrations ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, '{{}}', "
+        "$12, $12) RETURNING id), "
+        "t AS (INSERT INTO timeline (migration_id, event_id, type, occurred_at, payload) "
+        "SELECT id, $13, 'MigrationRequested', $12, $14::jsonb FROM m), "
+        f"{queued} SELECT count(*) FROM notified",
         event.migration_id, event.partner_id, event.phone_number, event.phone_number_as_typed, event.business_id,
         event.destination_waba_id, event.source_waba_id, event.flow, event.source, status.state,
-        status.next_action, event.occurred_at)
+        status.next_action, event.occurred_at, event.event_id, _payload(event), *queued_args)
 
 
 @dataclass(frozen=True)
@@ -111,8 +118,7 @@ async def apply(conn: asyncpg.Connection, changes: dict[uuid.UUID, Change], even
     join its timeline. Returns the migrations written; the others were changed meanwhile (fold them again)."""
     if not changes:
         return set()
-    payloads = [json.dumps(e.model_dump(mode="json", exclude={"event_id", "type", "occurred_at", "migration_id"}))
-                for e in events]
+    payloads = [_payload(e) for e in events]
     rows = await conn.fetch(
         "WITH changed AS (UPDATE migrations m SET state = c.state, next_action = c.next_action, "
         "detail = m.detail || c.detail::jsonb, updated_at = greatest(m.updated_at, c.at) "
@@ -132,12 +138,16 @@ async def apply(conn: asyncpg.Connection, changes: dict[uuid.UUID, Change], even
     return {r["id"] for r in rows}
 
 
+def _payload(event: Event) -> str:
+    """What the timeline keeps of an event: all but what its columns already say."""
+    return json.dumps(event.model_dump(mode="json", exclude={"event_id", "type", "occurred_at", "migration_id"}))
+
+
 async def add_to_timeline(conn: asyncpg.Connection, event: Event) -> None:
     """An event the gateway itself records (a request); one already there is skipped."""
     await conn.execute(
         "INSERT INTO timeline (migration_id, event_id, type, occurred_at, payload) VALUES ($1, $2, $3, $4, $5::jsonb) "
-        "ON CONFLICT DO NOTHING", event.migration_id, event.event_id, event.type, event.occurred_at,
-        json.dumps(event.model_dump(mode="json", exclude={"event_id", "type", "occurred_at", "migration_id"})))
+        "ON CONFLICT DO NOTHING", event.migration_id, event.event_id, event.type, event.occurred_at, _payload(event))
 
 
 async def migration(conn: asyncpg.Connection | asyncpg.Pool, partner_id: str,

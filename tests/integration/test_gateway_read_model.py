@@ -23,7 +23,7 @@ async def read_model(database_url: str) -> AsyncIterator[tuple[asyncpg.Pool, Eve
     requested = migration_requested()
     try:
         async with pool.acquire() as conn:
-            await repository.insert_migration(conn, requested, AFTER["MigrationRequested"])
+            await repository.record_request(conn, requested, AFTER["MigrationRequested"])
         yield pool, requested
     finally:
         await pool.close()
@@ -56,7 +56,7 @@ async def test_a_redelivered_poll_writes_nothing(clean):
         await project(pool, [obo, obo])
         version = await pool.fetchval("SELECT xmin::text FROM migrations WHERE id = $1", requested.migration_id)
         await project(pool, [obo])
-        assert await state_and_timeline(pool, requested) == ("awaiting_obo", ["OboRequested"])
+        assert await state_and_timeline(pool, requested) == ("awaiting_obo", ["MigrationRequested", "OboRequested"])
         assert await pool.fetchval("SELECT xmin::text FROM migrations WHERE id = $1",
                                    requested.migration_id) == version
 
@@ -79,7 +79,8 @@ async def test_a_row_changed_between_read_and_write_is_folded_again(clean, monke
         monkeypatch.setattr(repository, "folded", interleaved)
         await project(pool, [obo_requested(requested)])
         assert reads == [False, False]
-        assert await state_and_timeline(pool, requested) == ("verified", ["PhoneNumberVerified", "OboRequested"])
+        assert await state_and_timeline(pool, requested) == (
+            "verified", ["MigrationRequested", "PhoneNumberVerified", "OboRequested"])
         assert await pool.fetchval("SELECT detail->>'obo_request_id' FROM migrations WHERE id = $1",
                                    requested.migration_id) == "obo-1"
 
@@ -99,7 +100,7 @@ async def test_a_row_changed_every_round_is_written_under_its_lock(clean, monkey
         monkeypatch.setattr(repository, "folded", contended)
         await project(pool, [obo_requested(requested)])
         assert reads == [False] * handlers.OPTIMISTIC_ROUNDS + [True]
-        assert await state_and_timeline(pool, requested) == ("awaiting_obo", ["OboRequested"])
+        assert await state_and_timeline(pool, requested) == ("awaiting_obo", ["MigrationRequested", "OboRequested"])
 
 
 async def test_the_write_is_conditional_on_the_version_read(clean):
@@ -110,4 +111,4 @@ async def test_the_write_is_conditional_on_the_version_read(clean):
                                   found[requested.migration_id].version)
         await pool.execute("UPDATE migrations SET updated_at = updated_at WHERE id = $1", requested.migration_id)
         assert await repository.apply(pool, {requested.migration_id: stale}, [obo_requested(requested)]) == set()
-        assert await state_and_timeline(pool, requested) == ("requested", [])
+        assert await state_and_timeline(pool, requested) == ("requested", ["MigrationRequested"])
