@@ -117,6 +117,9 @@ def _long_poll(subscriber: Any, max_records: int) -> None:
     """Poll without FastStream's pause after an empty poll: the wait for records ends when they arrive, so a long
     wait costs nothing in latency and lets an idle member sleep (stopping cancels the wait)."""
 
+    if not callable(getattr(subscriber, "get_msg", None)):  # a FastStream that polls otherwise: look again here
+        raise RuntimeError(f"{type(subscriber).__name__} has no get_msg to replace; see shared/service.py")
+
     async def get_msg(consumer: Any) -> tuple[Any, ...]:
         found = await consumer.getmany(timeout_ms=EVENT_POLL_MS, max_records=max_records)
         return tuple(itertools.chain.from_iterable(found.values()))
