@@ -13,6 +13,7 @@ import logging
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import asyncpg
 
@@ -122,21 +123,23 @@ class Registration:
             return WriteInFlight("Meta is still checking an earlier entry of the code", wait.total_seconds())
         return None
 
-    async def apply(self, saga: SagaRow, step: str, outcome: steps.Outcome) -> Running | None:
-        """Commit the step's result (one statement); returns the saga as committed."""
+    async def apply(self, saga: SagaRow, step: str, outcome: steps.Outcome,
+                    also: tuple[str, tuple[Any, ...]] | None = None) -> Running | None:
+        """Commit the step's result (one statement, with `also`: see step_writes.apply); returns the saga as
+        committed."""
         now = self.clock.now()
         if outcome.state == "awaiting_templates":
             current = await self.wait_for_templates(saga, step, outcome, now)
         else:
-            current = await self.write(self.pool, saga, step, outcome, now)
+            current = await self.write(self.pool, saga, step, outcome, now, also)
         story.applied(saga, step, outcome, now)  # a finished saga frees its WABA: the scheduler starts the next
         return current
 
     @staticmethod
     async def write(conn: asyncpg.Connection | asyncpg.Pool, saga: SagaRow, step: str, outcome: steps.Outcome,
-                    now: datetime) -> Running | None:
+                    now: datetime, also: tuple[str, tuple[Any, ...]] | None = None) -> Running | None:
         return await step_writes.apply(conn, saga.migration_id, step, now, {"state": outcome.state, **outcome.changes},
-                                       outcome.events, outcome.timers, ("advance", *outcome.clear))
+                                       outcome.events, outcome.timers, ("advance", *outcome.clear), also)
 
     async def wait_for_templates(self, saga: SagaRow, step: str, outcome: steps.Outcome,
                                  now: datetime) -> Running | None:
@@ -164,12 +167,9 @@ class Registration:
         issued = steps.event(ev.ApiKeyIssued, saga, now, key_prefix=prefix)
         completed = steps.event(ev.MigrationCompleted, saga, now, phone_number_id=saga.phone_number_id,
                                 completed_at=saga.completed_at or now)
-        outcome = steps.Outcome("completed", events=[issued, completed], clear=TIMER_KINDS)
-        current = await step_writes.apply(
-            self.pool, saga.migration_id, "api_key", now, {"state": outcome.state}, outcome.events, {},
-            ("advance", *outcome.clear), repository.store_api_key(saga, digest, prefix, self.cipher.encrypt(key)))
-        story.applied(saga, "api_key", outcome, now)
-        return current
+        return await self.apply(saga, "api_key",
+                                steps.Outcome("completed", events=[issued, completed], clear=TIMER_KINDS),
+                                repository.store_api_key(saga, digest, prefix, self.cipher.encrypt(key)))
 
     async def on_timer(self, migration_id: uuid.UUID, kind: str) -> None:
         async with self.locked(migration_id, wait=False) as mine:
