@@ -94,6 +94,16 @@ class Meter:
         rows = await self.conn.fetch("SELECT query, sum(calls)::bigint AS calls FROM pg_stat_statements GROUP BY 1")
         return {r["query"]: r["calls"] for r in rows}
 
+    async def exec_ms_by_query(self) -> dict[str, float]:
+        """Execution milliseconds per statement text so far: where PostgreSQL's own time goes (planning, parsing
+        and the wire not included)."""
+        if not self.statements_available:
+            return {}
+        self.own["statements"] += 1
+        self.own["commits"] += 1
+        rows = await self.conn.fetch("SELECT query, sum(total_exec_time) AS ms FROM pg_stat_statements GROUP BY 1")
+        return {r["query"]: float(r["ms"]) for r in rows}
+
     async def close(self) -> None:
         await self.conn.close()
 
@@ -111,3 +121,28 @@ def delta(before: Snapshot, after: Snapshot) -> dict[str, float | None]:
     found["commits"] = after.commits - before.commits
     found["seconds"] = after.at - before.at
     return found
+
+
+async def kafka_records(bootstrap: str) -> tuple[int, int]:
+    """Records written to numport's topics so far (their end offsets) and records its consumer groups have read
+    (their committed offsets): the difference of two readings is what a run produced and delivered."""
+    from aiokafka import AIOKafkaConsumer, TopicPartition
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await consumer.start()
+    await admin.start()
+    try:
+        names = [t for t in await consumer.topics() if t.startswith("numport.") and not t.startswith("numport.bench")]
+        partitions = [TopicPartition(t["topic"], p["partition"]) for t in await admin.describe_topics(names)
+                      for p in t["partitions"]]
+        written = sum((await consumer.end_offsets(partitions)).values())
+        read = 0
+        for group, _ in await admin.list_consumer_groups():
+            offsets = await admin.list_consumer_group_offsets(group)
+            read += sum(o.offset for tp, o in offsets.items() if tp.topic in names and o.offset >= 0)
+        return written, read
+    finally:
+        await admin.close()
+        await consumer.stop()

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,7 +22,7 @@ from typing import Any
 
 import asyncpg
 
-from benchmarks import pipeline_run
+from benchmarks import pipeline_anchor, pipeline_run
 from benchmarks.meters import Meter
 from benchmarks.sandbox_process import SandboxProcess
 from deploy.local import infra, kafkaio, stack
@@ -116,7 +117,7 @@ async def measure(local: infra.Infra, services: dict[str, ServiceProcess], sandb
         pids["kafka"] = local.servers["kafka"].process.pid
     pids[SANDBOX] = sandbox_pid
     meter = await Meter.open(local.database_url, pids)
-    driver = pipeline_run.Driver(api_url, api_key, sandbox, meter, request)
+    driver = pipeline_run.Driver(api_url, api_key, sandbox, meter, request, local.kafka_bootstrap)
     try:
         await driver.run(range(n, n + warmup))  # every process and the broker warm, then measure
         figures = await driver.measured(range(n), idle)
@@ -124,7 +125,60 @@ async def measure(local: infra.Infra, services: dict[str, ServiceProcess], sandb
         await driver.close()
         await meter.close()
     figures["rss"] = {name: peak_rss_mib(pid) for name, pid in pids.items()}
+    if figures["done"]:
+        trips = pipeline_anchor.RoundTrips.of_run(per_migration_trips(figures))
+        kafka = {"kafka": pids["kafka"]} if "kafka" in pids else {}
+        figures["anchor"] = {"trips": dataclasses.asdict(trips), **await pipeline_anchor.measure(
+            local.kafka_bootstrap, local.database_url, sandbox, trips, figures["done"], kafka)}
+        figures["anchor_parts"] = {part: await pipeline_anchor.measure(
+            local.kafka_bootstrap, local.database_url, sandbox, alone, figures["done"], kafka)
+            for part, alone in trips.alone().items()}
     return figures
+
+
+def per_migration_trips(f: dict[str, Any]) -> dict[str, float]:
+    """The run's round trips per migration, net of what the idle stack made over as long."""
+    run, quiet, n = f["run"], f["idle"], f["done"]
+
+    def net(key: str) -> float:
+        return (run[key] - quiet[key] / quiet["seconds"] * run["seconds"]) / n if run[key] is not None else 0.0
+
+    return {"graph_gets": f["gets"] / n, "graph_posts": (f["calls"] - f["gets"]) / n, "statements": net("statements"),
+            "commits": net("commits"), "records": f["records"] / n, "deliveries": f["deliveries"] / n,
+            "payload_bytes": f["payload_bytes"]}
+
+
+def anchor_table(f: dict[str, Any]) -> str:
+    """The anchor's CPU per migration beside numport's, net of the idle stack as in the main table."""
+    a, quiet, n = f["anchor"], f["idle"], f["done"]
+    t = a["trips"]
+
+    def net(key: str, figures: dict[str, Any]) -> float:
+        run = figures["run"]
+        idle = quiet.get(key, 0.0) / quiet["seconds"] if key in quiet and key != "cpu:anchor" else 0.0
+        return (run[key] - idle * run["seconds"]) / n
+
+    services = [k for k in f["run"] if k.startswith("cpu:") and k not in (f"cpu:{SANDBOX}", "cpu:kafka",
+                                                                           "cpu:postgresql")]
+    ours = {"client side": sum(net(k, f) for k in services), "PostgreSQL": net("cpu:postgresql", f),
+            "Kafka": net("cpu:kafka", f) if "cpu:kafka" in f["run"] else 0.0}
+    floor = {"client side": net("cpu:anchor", a), "PostgreSQL": net("cpu:postgresql", a),
+             "Kafka": net("cpu:kafka", a) if "cpu:kafka" in a["run"] else 0.0}
+    lines = [f"\nanchor: the same round trips with raw httpx, asyncpg and aiokafka, nothing else "
+             f"({a['elapsed']:.1f} s)",
+             f"  per migration: {t['graph_gets']} Graph GETs + {t['graph_posts']} POSTs · {t['statements']} "
+             f"statements, {t['commits']} commits · {t['records']} Kafka records of {t['payload_bytes']} B, "
+             f"each read by {t['readers']} groups",
+             f"{'CPU ms per migration (net)':<30}{'numport':>10}{'anchor':>10}{'ratio':>10}"]
+    for part in [*ours, "total"]:
+        mine = sum(ours.values()) if part == "total" else ours[part]
+        base = sum(floor.values()) if part == "total" else floor[part]
+        lines.append(f"{part:<30}{mine:>10.2f}{base:>10.2f}{mine / base if base > 0 else float('nan'):>10.2f}")
+    lines.append("the anchor's round trips of one kind alone, CPU ms per migration (net): client · PostgreSQL · Kafka")
+    for part, alone in f.get("anchor_parts", {}).items():
+        figures = [net(k, alone) if k in alone["run"] else 0.0 for k in ("cpu:anchor", "cpu:postgresql", "cpu:kafka")]
+        lines.append(f"  {part:<28}" + "".join(f"{x:>10.2f}" for x in figures) + f"{sum(figures):>10.2f}")
+    return "\n".join(lines)
 
 
 def table(requested: int, f: dict[str, Any]) -> str:
@@ -146,6 +200,7 @@ def table(requested: int, f: dict[str, Any]) -> str:
     lines += [row("PostgreSQL statements", "statements", 1), row("PostgreSQL commits", "commits", 1),
               f"{'Kafka events':<30}{f['events'] / n:>10.1f}",
               f"{'Graph calls':<30}{f['calls'] / n:>10.1f}",
+              f"{'Kafka records / deliveries':<30}{f['records'] / n:>10.1f}{f['deliveries'] / n:>10.1f}",
               f"idle window {quiet['seconds']:.1f} s; net = gross less the idle rate over the run's "
               f"{run['seconds']:.1f} s",
               "wall clock (depends on other load on the machine):",
@@ -156,6 +211,8 @@ def table(requested: int, f: dict[str, Any]) -> str:
               "peak RSS  " + " · ".join(f"{k} {v:.0f} MiB" for k, v in f["rss"].items()),
               "statements run most often (per migration):"]
     lines += [f"{calls / n:>8.1f}  {' '.join(query.split())[:110]}" for query, calls in f.get("queries", [])]
+    lines += ["statements taking PostgreSQL's execution time (ms per migration):"]
+    lines += [f"{ms / n:>8.2f}  {' '.join(query.split())[:110]}" for query, ms in f.get("query_ms", [])]
     return "\n".join(lines)
 
 
@@ -183,6 +240,8 @@ def main() -> None:
                                           f"http://127.0.0.1:{gateway_port}",
                                           args.n, args.warmup, args.idle))
     print(table(args.n, figures))
+    if "anchor" in figures:
+        print(anchor_table(figures))
     if args.save:
         args.save.write_text(json.dumps(figures, indent=1))
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 
-from benchmarks.meters import Meter, delta
+from benchmarks.meters import Meter, delta, kafka_records
 
 FAILED = ("failed", "ineligible", "escalated")
 NUMBER_ID = 510000000000000  # customer i's number id in the benchmark's world
@@ -27,10 +27,10 @@ def quantiles(values: list[float]) -> str:
 
 class Driver:
     def __init__(self, api_url: str, api_key: str, sandbox_url: str, meter: Meter,
-                 request: Callable[[int], dict[str, Any]]) -> None:
+                 request: Callable[[int], dict[str, Any]], kafka: str | None = None) -> None:
         self.api = httpx.AsyncClient(base_url=api_url, timeout=120, headers={"Authorization": f"Bearer {api_key}"})
         self.sandbox = httpx.AsyncClient(base_url=sandbox_url, timeout=60)
-        self.meter, self.request = meter, request
+        self.meter, self.request, self.kafka = meter, request, kafka  # kafka: bootstrap, to count records
         self.stalled = 0
 
     async def close(self) -> None:
@@ -81,26 +81,35 @@ class Driver:
             raise RuntimeError(f"{row['failed']} migrations did not complete; see the gateway read model")
         return int(row["done"])
 
-    async def calls(self) -> int:
-        return int((await self.sandbox.get("/_sandbox/bench/calls")).json()["calls"])
+    async def calls(self) -> tuple[int, int]:
+        """Graph calls so far: all, and GETs among them."""
+        answer = (await self.sandbox.get("/_sandbox/bench/calls")).json()
+        return int(answer["calls"]), int(answer["gets"])
 
     async def measured(self, customers: Sequence[int], idle: float) -> dict[str, Any]:
         await asyncio.sleep(2.0)  # the warm-up's tail (relays, statistics) settles first
         self.stalled = 0
         since = await self.meter.conn.fetchval("SELECT now()")
-        queries = await self.meter.by_query()
-        calls, before, started = await self.calls(), await self.meter.snapshot(time.monotonic()), time.monotonic()
+        queries, spent = await self.meter.by_query(), await self.meter.exec_ms_by_query()
+        kafka = await kafka_records(self.kafka) if self.kafka else (0, 0)
+        (calls, gets), before = await self.calls(), await self.meter.snapshot(time.monotonic())
+        started = time.monotonic()
         ids = await self.run(customers)
         elapsed = time.monotonic() - started
-        calls = await self.calls() - calls
-        await asyncio.sleep(3.0)  # backends report their commits to the statistics within a few seconds
+        calls, gets = (now - then for now, then in zip(await self.calls(), (calls, gets), strict=True))
+        await asyncio.sleep(3.0)  # backends report their commits to the statistics, consumers their positions
         after = await self.meter.snapshot(time.monotonic())
+        records, deliveries = (now - then for now, then in zip(
+            await kafka_records(self.kafka) if self.kafka else (0, 0), kafka, strict=True))
         queries = {q: c - queries.get(q, 0) for q, c in (await self.meter.by_query()).items()}
+        spent = {q: ms - spent.get(q, 0.0) for q, ms in (await self.meter.exec_ms_by_query()).items()}
         await asyncio.sleep(idle)
         quiet = await self.meter.snapshot(time.monotonic())
         return {"run": delta(before, after), "idle": delta(after, quiet), "done": len(ids) - self.stalled,
                 "stalled": self.stalled, "elapsed": elapsed,
-                "calls": calls, "queries": sorted(queries.items(), key=lambda qc: -qc[1])[:TOP_QUERIES],
+                "calls": calls, "gets": gets, "records": records, "deliveries": deliveries,
+                "queries": sorted(queries.items(), key=lambda qc: -qc[1])[:TOP_QUERIES],
+                "query_ms": sorted(spent.items(), key=lambda qm: -qm[1])[:TOP_QUERIES // 2],
                 **await self._read_model(ids, since)}
 
     async def _read_model(self, ids: list[str], since: Any) -> dict[str, Any]:
@@ -113,7 +122,9 @@ class Driver:
             "FROM gateway.timeline WHERE migration_id = ANY($1::uuid[]) GROUP BY migration_id", ids)
         schemas = [r["table_schema"] for r in await conn.fetch(
             "SELECT table_schema FROM information_schema.tables WHERE table_name = 'outbox'")]
-        events = sum([await conn.fetchval(f"SELECT count(*) FROM {s}.outbox WHERE created_at >= $1", since)
-                      for s in schemas])
+        counted = [await conn.fetchrow(f"SELECT count(*) AS n, coalesce(sum(octet_length(payload)), 0) AS b "
+                                       f"FROM {s}.outbox WHERE created_at >= $1", since) for s in schemas]
+        events, size = sum(r["n"] for r in counted), sum(r["b"] for r in counted)
         return {"latencies": [float(r["done"]) for r in spans if r["done"] is not None],
-                "eligible": [float(r["eligible"]) for r in spans if r["eligible"] is not None], "events": events}
+                "eligible": [float(r["eligible"]) for r in spans if r["eligible"] is not None], "events": events,
+                "payload_bytes": size / events if events else 0}

@@ -30,7 +30,7 @@ def _serve(scenario: dict[str, Any], port: int, webhook_url: str, app_secret: st
 
     @app.get("/_sandbox/bench/calls")
     async def calls() -> dict[str, int]:
-        return {"calls": len(world.calls)}
+        return {"calls": len(world.calls), "gets": sum(1 for method, _, _ in world.calls if method == "GET")}
 
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
 
