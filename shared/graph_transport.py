@@ -1,0 +1,118 @@
+"""httpx's transport for the Graph client, on asyncio's own streams instead of anyio's.
+
+Before it hands out a pooled connection, httpcore asks every idle one whether the server closed it. Through anyio that
+question is two system calls per connection (`getpeername` to build the socket's attributes, then `poll`), asked on
+every request and again when each response is closed: half of the Graph client's CPU, about 0.5 ms a call with 16
+pooled connections. On asyncio's streams the event loop already reads every open socket, so a closed one shows as an
+ended stream, and the question costs no system call. Everything else (pooling, TLS, timeouts, HTTP/1.1, errors) stays
+httpx's and httpcore's: this only supplies the network backend httpcore is built to take.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+import ssl
+from collections.abc import AsyncIterator, Iterable
+from typing import Any
+
+import httpcore
+import httpx
+
+READ_CHUNK = 64 * 1024  # asyncio's stream buffer limit is also 64 KiB
+
+
+@contextlib.asynccontextmanager
+async def _mapped(timeout: float | None, on_timeout: type[Exception], on_error: type[Exception]) -> AsyncIterator[None]:
+    """Run the block within `timeout`; its failures surface as the httpcore errors httpx maps for the caller."""
+    try:
+        async with asyncio.timeout(timeout):
+            yield
+    except TimeoutError as exc:
+        raise on_timeout(f"no progress within {timeout} s") from exc
+    except (OSError, ConnectionError, EOFError, ssl.SSLError) as exc:
+        raise on_error(str(exc) or type(exc).__name__) from exc
+
+
+class AsyncioStream(httpcore.AsyncNetworkStream):
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._reader, self._writer = reader, writer
+
+    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        async with _mapped(timeout, httpcore.ReadTimeout, httpcore.ReadError):
+            return await self._reader.read(min(max_bytes, READ_CHUNK))
+
+    async def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        if not buffer:
+            return
+        async with _mapped(timeout, httpcore.WriteTimeout, httpcore.WriteError):
+            self._writer.write(buffer)
+            await self._writer.drain()
+
+    async def aclose(self) -> None:
+        self._writer.close()
+        with contextlib.suppress(OSError, ConnectionError, ssl.SSLError, TimeoutError):
+            async with asyncio.timeout(1.0):
+                await self._writer.wait_closed()
+
+    async def start_tls(self, ssl_context: ssl.SSLContext, server_hostname: str | None = None,
+                        timeout: float | None = None) -> httpcore.AsyncNetworkStream:
+        async with _mapped(timeout, httpcore.ConnectTimeout, httpcore.ConnectError):
+            await self._writer.start_tls(ssl_context, server_hostname=server_hostname)
+        return self
+
+    def get_extra_info(self, info: str) -> Any:
+        if info == "is_readable":
+            # An idle HTTP/1.1 connection has nothing left to read; the loop has already taken in whatever the server
+            # sent since, so its closing shows here as an ended or failed stream, with no system call.
+            return self._reader.at_eof() or self._reader.exception() is not None or self._writer.is_closing()
+        if info == "ssl_object":
+            return self._writer.get_extra_info("ssl_object")
+        if info == "client_addr":
+            return self._writer.get_extra_info("sockname")
+        if info == "server_addr":
+            return self._writer.get_extra_info("peername")
+        if info == "socket":
+            return self._writer.get_extra_info("socket")
+        return None
+
+
+class AsyncioBackend(httpcore.AsyncNetworkBackend):
+    async def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
+                          socket_options: Iterable[Any] | None = None) -> httpcore.AsyncNetworkStream:
+        async with _mapped(timeout, httpcore.ConnectTimeout, httpcore.ConnectError):
+            reader, writer = await asyncio.open_connection(
+                host, port, local_addr=(local_address, 0) if local_address else None, limit=READ_CHUNK)
+        _apply(writer, socket_options)
+        return AsyncioStream(reader, writer)
+
+    async def connect_unix_socket(self, path: str, timeout: float | None = None,
+                                  socket_options: Iterable[Any] | None = None) -> httpcore.AsyncNetworkStream:
+        async with _mapped(timeout, httpcore.ConnectTimeout, httpcore.ConnectError):
+            reader, writer = await asyncio.open_unix_connection(path, limit=READ_CHUNK)
+        _apply(writer, socket_options)
+        return AsyncioStream(reader, writer)
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+
+
+def _apply(writer: asyncio.StreamWriter, options: Iterable[Any] | None) -> None:
+    sock: socket.socket | None = writer.get_extra_info("socket")
+    for option in options or ():
+        if sock is not None:
+            sock.setsockopt(*option)
+
+
+class GraphTransport(httpx.AsyncHTTPTransport):
+    """httpx's own transport with the asyncio backend in its connection pool."""
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        pool = getattr(self, "_pool", None)
+        if not isinstance(pool, httpcore.AsyncConnectionPool) or not hasattr(pool, "_network_backend"):
+            # httpx or httpcore changed how the pool is kept: fail at start-up rather than run on another backend
+            raise RuntimeError("httpx's transport no longer keeps an httpcore pool with a network backend; "
+                               "shared/graph_transport.py needs updating for this httpx version")
+        pool._network_backend = AsyncioBackend()
