@@ -87,7 +87,8 @@ async def _run(bootstrap: str, database_url: str, graph_url: str, trips: RoundTr
 
     pool = await asyncpg.create_pool(database_url, min_size=20, max_size=20, reset=no_reset)
     await pool.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}; DROP TABLE IF EXISTS {SCHEMA}.rows; "
-                       f"CREATE TABLE {SCHEMA}.rows (id uuid PRIMARY KEY, migration int, payload jsonb)")
+                       f"CREATE TABLE {SCHEMA}.rows (id uuid PRIMARY KEY, migration int, payload jsonb); "
+                       f"CREATE INDEX ON {SCHEMA}.rows (migration)")
     graph = httpx.AsyncClient(base_url=f"{graph_url}/v23.0", headers={"Authorization": "Bearer anchor"},
                               limits=httpx.Limits(max_connections=16, max_keepalive_connections=16))
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)

@@ -17,7 +17,7 @@ import httpx
 
 from shared.errors import PermanentError, TransientError
 from shared.graph_calls import Call
-from shared.graph_transport import GraphTransport
+from shared.http_transport import AsyncioTransport
 from shared.metrics import GRAPH_WABA_CALLS
 
 THROTTLE_CODES = frozenset({4, 17, 32, 613, 80007, 80008, 130429, 131056, 133009})
@@ -108,7 +108,7 @@ class GraphClient:
         self._http = httpx.AsyncClient(base_url=f"{base_url.rstrip('/')}/{version}",
                                        timeout=httpx.Timeout(timeout, pool=min(timeout, POOL_WAIT_SECONDS)),
                                        headers={"Authorization": f"Bearer {token}"},
-                                       transport=transport or GraphTransport(limits=connections(max_connections)))
+                                       transport=transport or AsyncioTransport(limits=connections(max_connections)))
         self.max_attempts, self.backoff, self.max_backoff, self._sleep = max_attempts, backoff, max_backoff, sleep
         self.timeout, self._clock, self.settle_margin = timeout, clock, settle_margin
 

@@ -13,6 +13,7 @@ import httpx
 
 from services.gateway.callers import Caller
 from services.gateway.problems import ApiProblem
+from shared.http_transport import AsyncioTransport
 from shared.outages import RETRY_SECONDS
 from shared.parties import HEADER
 
@@ -44,7 +45,8 @@ def _verdict(response: httpx.Response) -> dict[str, Any]:
 
 class PartnerChangeClient:
     def __init__(self, base_url: str, token: str, transport: httpx.AsyncBaseTransport | None = None) -> None:
-        self._http = httpx.AsyncClient(base_url=base_url.rstrip("/"), timeout=30, transport=transport,
+        self._http = httpx.AsyncClient(base_url=base_url.rstrip("/"), timeout=30,
+                                       transport=transport or AsyncioTransport(),
                                        headers={"X-Numport-Internal-Token": token})
 
     async def aclose(self) -> None:

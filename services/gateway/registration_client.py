@@ -7,6 +7,7 @@ from typing import Any
 
 import httpx
 
+from shared.http_transport import AsyncioTransport
 from shared.outages import retry_seconds
 
 ANSWERS = (200, 410)  # registration's own verdicts; anything else means it could not do the work
@@ -52,7 +53,8 @@ def _verdict(response: httpx.Response) -> dict[str, Any]:
 
 class RegistrationClient:
     def __init__(self, base_url: str, token: str, transport: httpx.AsyncBaseTransport | None = None) -> None:
-        self._http = httpx.AsyncClient(base_url=base_url.rstrip("/"), timeout=60, transport=transport,
+        self._http = httpx.AsyncClient(base_url=base_url.rstrip("/"), timeout=60,
+                                       transport=transport or AsyncioTransport(),
                                        headers={"X-Numport-Internal-Token": token})
 
     async def aclose(self) -> None:

@@ -1,4 +1,4 @@
-"""httpx's transport for the Graph client, on asyncio's own streams instead of anyio's.
+"""httpx's transport for numport's HTTP clients (Graph API, gateway to services), on asyncio's streams, not anyio's.
 
 Before it hands out a pooled connection, httpcore asks every idle one whether the server closed it. Through anyio that
 question is two system calls per connection (`getpeername` to build the socket's attributes, then `poll`), asked on
@@ -105,7 +105,7 @@ def _apply(writer: asyncio.StreamWriter, options: Iterable[Any] | None) -> None:
             sock.setsockopt(*option)
 
 
-class GraphTransport(httpx.AsyncHTTPTransport):
+class AsyncioTransport(httpx.AsyncHTTPTransport):
     """httpx's own transport with the asyncio backend in its connection pool."""
 
     def __init__(self, **options: Any) -> None:
@@ -114,5 +114,5 @@ class GraphTransport(httpx.AsyncHTTPTransport):
         if not isinstance(pool, httpcore.AsyncConnectionPool) or not hasattr(pool, "_network_backend"):
             # httpx or httpcore changed how the pool is kept: fail at start-up rather than run on another backend
             raise RuntimeError("httpx's transport no longer keeps an httpcore pool with a network backend; "
-                               "shared/graph_transport.py needs updating for this httpx version")
+                               "shared.http_transport.py needs updating for this httpx version")
         pool._network_backend = AsyncioBackend()

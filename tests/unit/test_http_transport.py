@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from shared.graph import connections
-from shared.graph_transport import AsyncioStream, GraphTransport
+from shared.http_transport import AsyncioStream, AsyncioTransport
 
 BODY = b'{"id": "1"}'
 
@@ -61,7 +61,7 @@ async def served() -> AsyncIterator[tuple[Server, str]]:
 
 def client(url: str, timeout: float = 5.0, **options: object) -> httpx.AsyncClient:
     return httpx.AsyncClient(base_url=url, timeout=timeout,
-                             transport=GraphTransport(limits=connections(4), **options))  # type: ignore[arg-type]
+                             transport=AsyncioTransport(limits=connections(4), **options))  # type: ignore[arg-type]
 
 
 async def test_requests_reuse_one_connection_and_use_the_asyncio_stream(served: tuple[Server, str]) -> None:
