@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from services.precheck.domain import Facts
 from services.precheck.website import WebsiteProbe
@@ -33,25 +34,27 @@ class MetaGraphFacts:
     async def website_live(self, url: str | None) -> bool | None:
         return await self.website.reachable(url) if url else None
 
-    async def destination_facts(self, waba_id: str) -> dict[str, str | None]:
-        """Who owns the destination WABA, and its Multi-Partner Solution (an ACTIVE one first) if it is on one."""
-        waba = await self.graph.get(f"/{waba_id}", fields=["id", "owner_business_info"])
+    async def destination_facts(self, waba_id: str) -> dict[str, Any]:
+        """Who owns the destination WABA, how many apps its webhooks reach, and its Multi-Partner Solution (an ACTIVE
+        one first) if it is on one. The subscribed apps come as an edge in the WABA's own read (one Graph call, not
+        two), in the same `{data: [...]}` form as at /subscribed_apps."""
+        waba = await self.graph.get(f"/{waba_id}", fields=["id", "owner_business_info", "subscribed_apps"])
         try:
             listing = await self.graph.get(f"/{waba_id}/solutions", fields=["id", "status"])
         except GraphPermanentError:  # no solutions shown to us: the code path, never a refusal of the migration
             listing = {}
         found = sorted(listing.get("data", []), key=lambda s: s.get("status") != "ACTIVE")
         return {"destination_waba_owner": (waba.get("owner_business_info") or {}).get("id"),
+                "destination_apps_subscribed": len((waba.get("subscribed_apps") or {}).get("data", [])),
                 "destination_solution_id": found[0]["id"] if found else None,
                 "destination_solution_status": found[0].get("status") if found else None}
 
     async def gather(self, req: MigrationRequested) -> Facts:
-        business, waba, number, in_destination, apps, website, destination = await asyncio.gather(
+        business, waba, number, in_destination, website, destination = await asyncio.gather(
             self.graph.get(f"/{req.business_id}", fields=["id", "verification_status"]),
             self.graph.get(f"/{req.source_waba_id}", fields=WABA_FIELDS) if req.source_waba_id else _none(),
             self._find_number(req.source_waba_id, req.phone_number),
             self._find_number(req.destination_waba_id, req.phone_number),
-            self.graph.get(f"/{req.destination_waba_id}/subscribed_apps"),
             self.website_live(req.website),
             self.destination_facts(req.destination_waba_id),
         )
@@ -71,7 +74,6 @@ class MetaGraphFacts:
             test_number=bool(number.get("is_test_number")),
             account_mode=number.get("account_mode", "LIVE"),
             platform=number.get("platform_type", "NOT_APPLICABLE"),
-            destination_apps_subscribed=len(apps.get("data", [])),
             website_live=website,
             source_known=bool(req.source_waba_id),
             number_id=number.get("id"),
