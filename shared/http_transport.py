@@ -21,6 +21,7 @@ import httpcore
 import httpx
 
 READ_CHUNK = 64 * 1024  # asyncio's stream buffer limit is also 64 KiB
+HAPPY_EYEBALLS_SECONDS = 0.25  # RFC 8305's connection attempt delay: a blackholed IPv6 route costs this, not a timeout
 
 
 @contextlib.asynccontextmanager
@@ -82,8 +83,9 @@ class AsyncioBackend(httpcore.AsyncNetworkBackend):
     async def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
                           socket_options: Iterable[Any] | None = None) -> httpcore.AsyncNetworkStream:
         async with _mapped(timeout, httpcore.ConnectTimeout, httpcore.ConnectError):
-            reader, writer = await asyncio.open_connection(
-                host, port, local_addr=(local_address, 0) if local_address else None, limit=READ_CHUNK)
+            reader, writer = await asyncio.open_connection(  # both address families raced, as anyio does
+                host, port, local_addr=(local_address, 0) if local_address else None, limit=READ_CHUNK,
+                happy_eyeballs_delay=HAPPY_EYEBALLS_SECONDS)
         _apply(writer, socket_options)
         return AsyncioStream(reader, writer)
 
