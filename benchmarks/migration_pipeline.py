@@ -110,7 +110,7 @@ def services_on(local: infra.Infra, sandbox_url: str, gateway_port: int,
 
 
 async def measure(local: infra.Infra, services: dict[str, ServiceProcess], sandbox: str, sandbox_pid: int,
-                  api_url: str, n: int, warmup: int, idle: float) -> dict[str, Any]:
+                  api_url: str, n: int, warmup: int, idle: float, rate: float | None = None) -> dict[str, Any]:
     api_key = (await create_partners_at(local.database_url, "bench-partner", add_key=True))[0]
     pids = {name: p.process.pid for name, p in services.items() if p.process is not None}
     if "kafka" in local.servers:
@@ -120,11 +120,12 @@ async def measure(local: infra.Infra, services: dict[str, ServiceProcess], sandb
     driver = pipeline_run.Driver(api_url, api_key, sandbox, meter, request, local.kafka_bootstrap)
     try:
         await driver.run(range(n, n + warmup))  # every process and the broker warm, then measure
-        figures = await driver.measured(range(n), idle)
+        figures = await driver.measured(range(n), idle, rate)
     finally:
         await driver.close()
         await meter.close()
     figures["rss"] = {name: peak_rss_mib(pid) for name, pid in pids.items()}
+    figures["rate"] = rate
     if figures["done"]:
         trips = pipeline_anchor.RoundTrips.of_run(per_migration_trips(figures))
         kafka = {"kafka": pids["kafka"]} if "kafka" in pids else {}
@@ -205,6 +206,7 @@ def table(requested: int, f: dict[str, Any]) -> str:
               f"{run['seconds']:.1f} s",
               "wall clock (depends on other load on the machine):",
               f"  completed {n} of {requested} in {f['elapsed']:.1f} s · {n / f['elapsed']:.1f} migrations/s"
+              + (f" · requested {f['rate']:g}/s" if f.get("rate") else " · requested all at once")
               + (f" · {f['stalled']} stalled (not counted)" if f["stalled"] else ""),
               f"  request -> completed      {pipeline_run.quantiles(f['latencies'])}",
               f"  request -> NumberEligible {pipeline_run.quantiles(f['eligible'])}",
@@ -225,6 +227,8 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=1000, help="how many migrations (default 1000)")
     parser.add_argument("--warmup", type=int, default=20, help="migrations before measuring (default 20)")
     parser.add_argument("--idle", type=float, default=20.0, help="seconds of the quiet window (default 20)")
+    parser.add_argument("--rate", type=float, help="request this many migrations a second instead of all at once "
+                                                   "(latency below saturation; a steadier load to profile)")
     parser.add_argument("--replicas", default="", help="e.g. registration=2,precheck=2 (default: one of each)")
     parser.add_argument("--save", type=Path, help="also write the raw figures here (JSON), to compare runs later")
     args = parser.parse_args()
@@ -238,7 +242,7 @@ def main() -> None:
                 services_on(local, sandbox.url, gateway_port, replicas(args.replicas)) as services:
             figures = asyncio.run(measure(local, services, sandbox.url, sandbox.process.pid,
                                           f"http://127.0.0.1:{gateway_port}",
-                                          args.n, args.warmup, args.idle))
+                                          args.n, args.warmup, args.idle, args.rate))
     print(table(args.n, figures))
     if "anchor" in figures:
         print(anchor_table(figures))

@@ -37,28 +37,44 @@ class Driver:
         await self.api.aclose()
         await self.sandbox.aclose()
 
-    async def run(self, customers: Sequence[int]) -> list[str]:
-        """Request the migrations, enter codes as they arrive; returns the migration ids once all completed."""
+    async def run(self, customers: Sequence[int], rate: float | None = None) -> list[str]:
+        """Request the migrations (all at once, in batches of 500, or `rate` a second), enter codes as they arrive;
+        returns the migration ids once all completed."""
         ids: dict[str, str] = {}  # number id -> migration id
-        for start in range(0, len(customers), 500):
-            chunk = customers[start:start + 500]
+        requesting = asyncio.create_task(self._request(customers, ids, rate))
+        entered: dict[str, str] = {}
+        progress = (0, time.monotonic())
+        try:
+            while True:
+                if requesting.done():
+                    requesting.result()  # a refused request ends the run here
+                done = await self._done(list(ids.values()))
+                if requesting.done() and done == len(ids):
+                    break
+                if done > progress[0] or not requesting.done():
+                    progress = (done, time.monotonic())
+                elif time.monotonic() - progress[1] > STALL_SECONDS:
+                    self.stalled += len(ids) - done  # reported; the figures are per completed migration
+                    break
+                await self._enter_codes(ids, entered)
+                await asyncio.sleep(0.1)
+        finally:
+            requesting.cancel()
+        return list(ids.values())
+
+    async def _request(self, customers: Sequence[int], ids: dict[str, str], rate: float | None) -> None:
+        size = 500 if rate is None else 1
+        started = time.monotonic()
+        for start in range(0, len(customers), size):
+            if rate is not None:
+                await asyncio.sleep(max(0.0, started + start / rate - time.monotonic()))
+            chunk = customers[start:start + size]
             answer = (await self.api.post("/v1/migrations:batch",
                                           json={"items": [self.request(i) for i in chunk]})).json()
             for row in answer["rows"]:
                 if row["status"] != "accepted":
                     raise RuntimeError(f"request refused: {row}")
                 ids[str(NUMBER_ID + chunk[row["index"]])] = row["migration"]["id"]
-        entered: dict[str, str] = {}
-        progress = (0, time.monotonic())
-        while (done := await self._done(list(ids.values()))) < len(ids):
-            if done > progress[0]:
-                progress = (done, time.monotonic())
-            elif time.monotonic() - progress[1] > STALL_SECONDS:
-                self.stalled += len(ids) - done  # reported; the figures are per completed migration
-                break
-            await self._enter_codes(ids, entered)
-            await asyncio.sleep(0.1)
-        return list(ids.values())
 
     async def _enter_codes(self, ids: dict[str, str], entered: dict[str, str]) -> None:
         """The customers: whoever got a new code types it (again later, if their migration was not ready yet)."""
@@ -86,7 +102,7 @@ class Driver:
         answer = (await self.sandbox.get("/_sandbox/bench/calls")).json()
         return int(answer["calls"]), int(answer["gets"])
 
-    async def measured(self, customers: Sequence[int], idle: float) -> dict[str, Any]:
+    async def measured(self, customers: Sequence[int], idle: float, rate: float | None = None) -> dict[str, Any]:
         await asyncio.sleep(2.0)  # the warm-up's tail (relays, statistics) settles first
         self.stalled = 0
         since = await self.meter.conn.fetchval("SELECT now()")
@@ -94,7 +110,7 @@ class Driver:
         kafka = await kafka_records(self.kafka) if self.kafka else (0, 0)
         (calls, gets), before = await self.calls(), await self.meter.snapshot(time.monotonic())
         started = time.monotonic()
-        ids = await self.run(customers)
+        ids = await self.run(customers, rate)
         elapsed = time.monotonic() - started
         calls, gets = (now - then for now, then in zip(await self.calls(), (calls, gets), strict=True))
         await asyncio.sleep(3.0)  # backends report their commits to the statistics, consumers their positions
