@@ -17,22 +17,18 @@ import httpx
 
 from shared.errors import PermanentError, TransientError
 from shared.graph_calls import Call
-from shared.http_transport import AsyncioTransport
+from shared.http_transport import connections, transport_for
 from shared.metrics import GRAPH_WABA_CALLS
 
 THROTTLE_CODES = frozenset({4, 17, 32, 613, 80007, 80008, 130429, 131056, 133009})
 TRANSIENT_CODES = frozenset({1, 2, 131000, 133004, 133015, 2494100}) | THROTTLE_CODES
-# Every connection opened is kept for the next call (a burst would otherwise open and close connections each time),
-# and dropped before the 5 s after which common servers close an idle one: a write sent on a connection the server
-# is closing would end with its outcome unknown. How many: GraphSettings.graph_max_connections.
-KEEPALIVE_SECONDS = 4.0
+# Every connection opened is kept for the next call (shared/http_transport.connections); how many:
+# GraphSettings.graph_max_connections.
 # A call waits this long at most for a free pooled connection; one that waited in vain never left (PoolTimeout is
 # "certainly not applied"), and the wait is part of a write's outcome window.
 POOL_WAIT_SECONDS = 5.0
 
 
-def connections(most: int) -> httpx.Limits:
-    return httpx.Limits(max_connections=most, max_keepalive_connections=most, keepalive_expiry=KEEPALIVE_SECONDS)
 
 
 class GraphError(Exception):
@@ -108,7 +104,8 @@ class GraphClient:
         self._http = httpx.AsyncClient(base_url=f"{base_url.rstrip('/')}/{version}",
                                        timeout=httpx.Timeout(timeout, pool=min(timeout, POOL_WAIT_SECONDS)),
                                        headers={"Authorization": f"Bearer {token}"},
-                                       transport=transport or AsyncioTransport(limits=connections(max_connections)))
+                                       limits=(pooled := connections(max_connections)),  # httpx's, if proxied
+                                       transport=transport or transport_for(base_url, limits=pooled))
         self.max_attempts, self.backoff, self.max_backoff, self._sleep = max_attempts, backoff, max_backoff, sleep
         self.timeout, self._clock, self.settle_margin = timeout, clock, settle_margin
 

@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import socket
 import ssl
+import urllib.request
 from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
@@ -21,26 +22,44 @@ import httpcore
 import httpx
 
 READ_CHUNK = 64 * 1024  # asyncio's stream buffer limit is also 64 KiB
+# Every connection opened is kept for the next call (a burst would otherwise open and close connections each time),
+# and dropped before the 5 s after which common servers (uvicorn among them) close an idle one: a write sent on a
+# connection the server is closing would end with its outcome unknown (see `is_readable`).
+KEEPALIVE_SECONDS = 4.0
 HAPPY_EYEBALLS_SECONDS = 0.25  # RFC 8305's connection attempt delay: a blackholed IPv6 route costs this, not a timeout
 
 
 @contextlib.asynccontextmanager
-async def _mapped(timeout: float | None, on_timeout: type[Exception], on_error: type[Exception]) -> AsyncIterator[None]:
+async def _mapped(timeout: float | None, on_timeout: type[Exception], on_error: type[Exception],
+                  also: tuple[type[BaseException], ...] = ()) -> AsyncIterator[None]:
     """Run the block within `timeout`; its failures surface as the httpcore errors httpx maps for the caller."""
     try:
         async with asyncio.timeout(timeout):
             yield
     except TimeoutError as exc:
         raise on_timeout(f"no progress within {timeout} s") from exc
-    except (OSError, ConnectionError, EOFError, ssl.SSLError) as exc:
+    except (OSError, ConnectionError, EOFError, ssl.SSLError, *also) as exc:
         raise on_error(str(exc) or type(exc).__name__) from exc
 
 
 class AsyncioStream(httpcore.AsyncNetworkStream):
+    """One connection. It reads asyncio's receive buffer (`StreamReader._buffer`, private but unchanged since
+    asyncio began) in two places where the public API falls short: to answer whether an idle connection has anything
+    to read, and to hand over bytes received before a reset, which `StreamReader.read` would drop for the error."""
+
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if not isinstance(getattr(reader, "_buffer", None), bytearray):
+            writer.transport.abort()
+            raise RuntimeError("asyncio's StreamReader no longer keeps a _buffer; shared/http_transport.py needs "
+                               "updating for this Python")
         self._reader, self._writer = reader, writer
 
     async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        buffered: bytearray = self._reader._buffer  # type: ignore[attr-defined]
+        if buffered and self._reader.exception() is not None:  # the answer arrived whole before the connection broke
+            data = bytes(buffered[:min(max_bytes, READ_CHUNK)])
+            del buffered[:len(data)]
+            return data
         async with _mapped(timeout, httpcore.ReadTimeout, httpcore.ReadError):
             return await self._reader.read(min(max_bytes, READ_CHUNK))
 
@@ -52,10 +71,10 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
             await self._writer.drain()
 
     async def aclose(self) -> None:
-        self._writer.close()
-        with contextlib.suppress(OSError, ConnectionError, ssl.SSLError, TimeoutError):
-            async with asyncio.timeout(1.0):
-                await self._writer.wait_closed()
+        """Drop the connection at once, as anyio's backend does: no TLS close_notify round trip and no wait for
+        unsent bytes, either of which a peer that stopped answering would make the caller sit out."""
+        self._writer.transport.abort()
+        await asyncio.sleep(0)  # connection_lost runs and the socket is closed before this returns
 
     async def start_tls(self, ssl_context: ssl.SSLContext, server_hostname: str | None = None,
                         timeout: float | None = None) -> httpcore.AsyncNetworkStream:
@@ -65,9 +84,13 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
 
     def get_extra_info(self, info: str) -> Any:
         if info == "is_readable":
-            # An idle HTTP/1.1 connection has nothing left to read; the loop has already taken in whatever the server
-            # sent since, so its closing shows here as an ended or failed stream, with no system call.
-            return self._reader.at_eof() or self._reader.exception() is not None or self._writer.is_closing()
+            # An idle HTTP/1.1 connection has nothing to read. Whatever the server sent since (a 408, a TLS alert) or
+            # its close has already been taken in by the loop: bytes, an end, an error. One residue: a close that
+            # lands while this task runs without yielding is seen only by the next request, which then fails as
+            # connection trouble; pooled connections expire before their servers' idle limits to keep that rare.
+            reader = self._reader
+            return (bool(reader._buffer) or reader.at_eof()  # type: ignore[attr-defined]
+                    or reader.exception() is not None or self._writer.is_closing())
         if info == "ssl_object":
             return self._writer.get_extra_info("ssl_object")
         if info == "client_addr":
@@ -82,18 +105,18 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
 class AsyncioBackend(httpcore.AsyncNetworkBackend):
     async def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
                           socket_options: Iterable[Any] | None = None) -> httpcore.AsyncNetworkStream:
-        async with _mapped(timeout, httpcore.ConnectTimeout, httpcore.ConnectError):
+        async with _mapped(timeout, httpcore.ConnectTimeout, httpcore.ConnectError, also=(UnicodeError,)):
             reader, writer = await asyncio.open_connection(  # both address families raced, as anyio does
                 host, port, local_addr=(local_address, 0) if local_address else None, limit=READ_CHUNK,
                 happy_eyeballs_delay=HAPPY_EYEBALLS_SECONDS)
-        _apply(writer, socket_options)
+            _apply(writer, socket_options)
         return AsyncioStream(reader, writer)
 
     async def connect_unix_socket(self, path: str, timeout: float | None = None,
                                   socket_options: Iterable[Any] | None = None) -> httpcore.AsyncNetworkStream:
         async with _mapped(timeout, httpcore.ConnectTimeout, httpcore.ConnectError):
             reader, writer = await asyncio.open_unix_connection(path, limit=READ_CHUNK)
-        _apply(writer, socket_options)
+            _apply(writer, socket_options)
         return AsyncioStream(reader, writer)
 
     async def sleep(self, seconds: float) -> None:
@@ -101,10 +124,15 @@ class AsyncioBackend(httpcore.AsyncNetworkBackend):
 
 
 def _apply(writer: asyncio.StreamWriter, options: Iterable[Any] | None) -> None:
+    """Set the socket options; if one fails, drop the connection (the error surfaces as a connect error)."""
     sock: socket.socket | None = writer.get_extra_info("socket")
-    for option in options or ():
-        if sock is not None:
-            sock.setsockopt(*option)
+    try:
+        for option in options or ():
+            if sock is not None:
+                sock.setsockopt(*option)
+    except OSError:
+        writer.transport.abort()
+        raise
 
 
 class AsyncioTransport(httpx.AsyncHTTPTransport):
@@ -118,3 +146,22 @@ class AsyncioTransport(httpx.AsyncHTTPTransport):
             raise RuntimeError("httpx's transport no longer keeps an httpcore pool with a network backend; "
                                "shared.http_transport.py needs updating for this httpx version")
         pool._network_backend = AsyncioBackend()
+
+
+def connections(most: int, idle: int | None = None) -> httpx.Limits:
+    """At most `most` connections, `idle` of them (default: all) kept open between calls for KEEPALIVE_SECONDS."""
+    return httpx.Limits(max_connections=most, max_keepalive_connections=most if idle is None else idle,
+                        keepalive_expiry=KEEPALIVE_SECONDS)
+
+
+BETWEEN_SERVICES = connections(100, idle=20)  # httpx's default numbers, pooled for less than uvicorn keeps one idle
+
+
+def transport_for(url: str, **options: Any) -> httpx.AsyncBaseTransport | None:
+    """The transport for a client of `url`: ours, unless the environment names a proxy for its scheme. httpx mounts
+    proxies from the environment (HTTP_PROXY, HTTPS_PROXY, ALL_PROXY, with NO_PROXY) only for a client given no
+    transport, so then this returns None and httpx routes as it always did, on its default backend."""
+    proxies = urllib.request.getproxies_environment()
+    if proxies.get(httpx.URL(url).scheme) or proxies.get("all"):
+        return None
+    return AsyncioTransport(**options)

@@ -13,7 +13,7 @@ import httpx
 
 from services.gateway.callers import Caller
 from services.gateway.problems import ApiProblem
-from shared.http_transport import AsyncioTransport
+from shared.http_transport import BETWEEN_SERVICES, transport_for
 from shared.outages import RETRY_SECONDS
 from shared.parties import HEADER
 
@@ -43,10 +43,12 @@ def _verdict(response: httpx.Response) -> dict[str, Any]:
     raise unavailable(f"HTTP {response.status_code}")
 
 
+
 class PartnerChangeClient:
     def __init__(self, base_url: str, token: str, transport: httpx.AsyncBaseTransport | None = None) -> None:
         self._http = httpx.AsyncClient(base_url=base_url.rstrip("/"), timeout=30,
-                                       transport=transport or AsyncioTransport(),
+                                       limits=BETWEEN_SERVICES,
+                                       transport=transport or transport_for(base_url, limits=BETWEEN_SERVICES),
                                        headers={"X-Numport-Internal-Token": token})
 
     async def aclose(self) -> None:

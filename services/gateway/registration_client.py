@@ -7,11 +7,12 @@ from typing import Any
 
 import httpx
 
-from shared.http_transport import AsyncioTransport
+from shared.http_transport import BETWEEN_SERVICES, transport_for
 from shared.outages import retry_seconds
 
 ANSWERS = (200, 410)  # registration's own verdicts; anything else means it could not do the work
 PASSED_ON = ("meta_busy", "service_unavailable")  # 503 codes of registration the partner can act on
+
 
 
 class RegistrationUnavailable(Exception):
@@ -54,7 +55,8 @@ def _verdict(response: httpx.Response) -> dict[str, Any]:
 class RegistrationClient:
     def __init__(self, base_url: str, token: str, transport: httpx.AsyncBaseTransport | None = None) -> None:
         self._http = httpx.AsyncClient(base_url=base_url.rstrip("/"), timeout=60,
-                                       transport=transport or AsyncioTransport(),
+                                       limits=BETWEEN_SERVICES,
+                                       transport=transport or transport_for(base_url, limits=BETWEEN_SERVICES),
                                        headers={"X-Numport-Internal-Token": token})
 
     async def aclose(self) -> None:

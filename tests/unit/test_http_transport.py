@@ -4,9 +4,13 @@ one the server closed is not, failures map to httpx's errors, and TLS works."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime
 import ipaddress
+import socket
 import ssl
+import struct
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -17,8 +21,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from shared.graph import connections
-from shared.http_transport import AsyncioStream, AsyncioTransport
+from shared.http_transport import AsyncioStream, AsyncioTransport, connections, transport_for
 
 BODY = b'{"id": "1"}'
 
@@ -134,3 +137,110 @@ def self_signed(directory: Path) -> tuple[Path, Path]:
     key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                            serialization.NoEncryption()))
     return cert_path, key_path
+
+
+async def test_an_idle_connection_with_unasked_bytes_is_not_reused() -> None:
+    """A server that sent something on an idle connection (here a 408, connection kept open) has made it unusable:
+    the next request must not read that as its answer."""
+    opened = 0
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal opened
+        opened += 1
+        with contextlib.suppress(asyncio.IncompleteReadError, ConnectionError):
+            await reader.readuntil(b"\r\n\r\n")
+            writer.write(answer(b"fresh"))
+            await writer.drain()
+            if opened == 1:
+                await asyncio.sleep(0.05)  # once the client holds the connection idle
+                writer.write(b"HTTP/1.1 408 Request Timeout\r\ncontent-length: 5\r\n\r\nstale")
+                await writer.drain()
+            await reader.readuntil(b"\r\n\r\n")  # a second request would be answered by the 408 above
+            writer.write(answer(b"fresh"))
+            await writer.drain()
+            await asyncio.sleep(1)
+
+    listening = await asyncio.start_server(handle, "127.0.0.1", 0)
+    try:
+        async with client(f"http://127.0.0.1:{listening.sockets[0].getsockname()[1]}") as http:
+            assert (await http.get("/x")).content == b"fresh"
+            await asyncio.sleep(0.2)
+            second = await http.post("/x", content=b"write")
+            assert (second.status_code, second.content, opened) == (200, b"fresh", 2)
+    finally:
+        listening.close()
+
+
+async def test_an_answer_received_whole_survives_a_reset_after_it() -> None:
+    body = b"b" * (1 << 20)
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(answer(body))
+        await writer.drain()
+        await asyncio.sleep(0.05)
+        sock = writer.get_extra_info("socket")
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # close with a reset
+        writer.transport.abort()
+
+    listening = await asyncio.start_server(handle, "127.0.0.1", 0)
+    try:
+        async with client(f"http://127.0.0.1:{listening.sockets[0].getsockname()[1]}") as http:
+            got = b""
+            async with http.stream("GET", "/x") as response:
+                async for chunk in response.aiter_raw():
+                    got += chunk
+                    await asyncio.sleep(0.01)  # read slower than it arrives: the reset lands mid-read
+            assert got == body
+    finally:
+        listening.close()
+
+
+async def test_closing_a_connection_does_not_wait_on_a_silent_peer(tmp_path: Path) -> None:
+    """An expired pooled connection is closed on the next request's path; a peer that stopped reading must not make
+    that request wait (for TLS close_notify or for unsent bytes)."""
+    cert, key = self_signed(tmp_path)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(asyncio.IncompleteReadError, ConnectionError):
+            while await reader.readuntil(b"\r\n\r\n"):
+                writer.write(answer(BODY))
+                await writer.drain()
+                writer.transport.pause_reading()  # from now on it hears nothing this connection says
+
+    listening = await asyncio.start_server(handle, "127.0.0.1", 0, ssl=context)
+    url = f"https://127.0.0.1:{listening.sockets[0].getsockname()[1]}"
+    try:
+        trusting = ssl.create_default_context(cafile=str(cert))
+        transport = AsyncioTransport(limits=httpx.Limits(keepalive_expiry=0.1), verify=trusting)
+        async with httpx.AsyncClient(base_url=url, transport=transport) as http:
+            await http.get("/x")
+            await asyncio.sleep(0.3)  # the connection has expired; the next request closes it first
+            started = time.monotonic()
+            assert (await http.get("/x")).status_code == 200
+            assert time.monotonic() - started < 0.5
+    finally:
+        listening.close()
+
+
+def test_a_proxy_named_in_the_environment_leaves_routing_to_httpx(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    assert isinstance(transport_for("https://graph.facebook.com"), AsyncioTransport)
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.internal:3128")
+    assert transport_for("https://graph.facebook.com") is None  # httpx mounts the proxy itself
+    assert isinstance(transport_for("http://registration:8080"), AsyncioTransport)
+    monkeypatch.setenv("ALL_PROXY", "http://proxy.internal:3128")
+    assert transport_for("http://registration:8080") is None
+
+
+async def test_a_host_name_that_is_not_a_name_is_a_connect_error() -> None:
+    async with client(f"http://{'a' * 64}.example") as http:
+        with pytest.raises(httpx.ConnectError):
+            await http.get("/x")
+
+
+def answer(body: bytes) -> bytes:
+    return b"HTTP/1.1 200 OK\r\ncontent-length: " + str(len(body)).encode() + b"\r\n\r\n" + body
