@@ -43,7 +43,6 @@ def _verdict(response: httpx.Response) -> dict[str, Any]:
     raise unavailable(f"HTTP {response.status_code}")
 
 
-
 class PartnerChangeClient:
     def __init__(self, base_url: str, token: str, transport: httpx.AsyncBaseTransport | None = None) -> None:
         self._http = httpx.AsyncClient(base_url=base_url.rstrip("/"), timeout=30,

@@ -14,7 +14,6 @@ ANSWERS = (200, 410)  # registration's own verdicts; anything else means it coul
 PASSED_ON = ("meta_busy", "service_unavailable")  # 503 codes of registration the partner can act on
 
 
-
 class RegistrationUnavailable(Exception):
     """Registration could not act now: unreachable, Meta busy, or its database away; worth retrying later."""
 
