@@ -82,8 +82,7 @@ async def _run(bootstrap: str, database_url: str, graph_url: str, trips: RoundTr
     from aiokafka.admin import AIOKafkaAdminClient, NewTopic
     from aiokafka.errors import TopicAlreadyExistsError
 
-    async def no_reset(conn: asyncpg.Connection) -> None:
-        """Nothing to reset: the anchor leaves no session state (asyncpg's default reset is four statements)."""
+    from shared.locks import no_reset  # the anchor leaves no session state either (asyncpg's reset: 4 statements)
 
     pool = await asyncpg.create_pool(database_url, min_size=20, max_size=20, reset=no_reset)
     await pool.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}; DROP TABLE IF EXISTS {SCHEMA}.rows; "

@@ -15,9 +15,10 @@ from typing import Any
 
 import httpx
 
+from shared import http_transport
 from shared.errors import PermanentError, TransientError
 from shared.graph_calls import Call
-from shared.http_transport import connections, transport_for
+from shared.http_transport import connections
 from shared.metrics import GRAPH_WABA_CALLS
 
 THROTTLE_CODES = frozenset({4, 17, 32, 613, 80007, 80008, 130429, 131056, 133009})
@@ -101,11 +102,9 @@ class GraphClient:
                  sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
                  clock: Callable[[], float] = time.monotonic, settle_margin: float = 5.0,
                  max_connections: int = 16) -> None:
-        self._http = httpx.AsyncClient(base_url=f"{base_url.rstrip('/')}/{version}",
-                                       timeout=httpx.Timeout(timeout, pool=min(timeout, POOL_WAIT_SECONDS)),
-                                       headers={"Authorization": f"Bearer {token}"},
-                                       limits=(pooled := connections(max_connections)),  # httpx's, if proxied
-                                       transport=transport or transport_for(base_url, limits=pooled))
+        self._http = http_transport.client(f"{base_url.rstrip('/')}/{version}", connections(max_connections),
+                                           transport, headers={"Authorization": f"Bearer {token}"},
+                                           timeout=httpx.Timeout(timeout, pool=min(timeout, POOL_WAIT_SECONDS)))
         self.max_attempts, self.backoff, self.max_backoff, self._sleep = max_attempts, backoff, max_backoff, sleep
         self.timeout, self._clock, self.settle_margin = timeout, clock, settle_margin
 

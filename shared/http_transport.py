@@ -165,3 +165,11 @@ def transport_for(url: str, **options: Any) -> httpx.AsyncBaseTransport | None:
     if proxies.get(httpx.URL(url).scheme) or proxies.get("all"):
         return None
     return AsyncioTransport(**options)
+
+
+def client(base_url: str, limits: httpx.Limits, transport: httpx.AsyncBaseTransport | None = None,
+           **options: Any) -> httpx.AsyncClient:
+    """An httpx client of `base_url` on `transport_for` it (or on `transport`, in tests), with `limits` on whichever
+    transport carries its calls."""
+    return httpx.AsyncClient(base_url=base_url, limits=limits,
+                             transport=transport or transport_for(base_url, limits=limits), **options)

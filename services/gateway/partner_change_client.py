@@ -13,7 +13,8 @@ import httpx
 
 from services.gateway.callers import Caller
 from services.gateway.problems import ApiProblem
-from shared.http_transport import BETWEEN_SERVICES, transport_for
+from shared import http_transport
+from shared.http_transport import BETWEEN_SERVICES
 from shared.outages import RETRY_SECONDS
 from shared.parties import HEADER
 
@@ -45,10 +46,8 @@ def _verdict(response: httpx.Response) -> dict[str, Any]:
 
 class PartnerChangeClient:
     def __init__(self, base_url: str, token: str, transport: httpx.AsyncBaseTransport | None = None) -> None:
-        self._http = httpx.AsyncClient(base_url=base_url.rstrip("/"), timeout=30,
-                                       limits=BETWEEN_SERVICES,
-                                       transport=transport or transport_for(base_url, limits=BETWEEN_SERVICES),
-                                       headers={"X-Numport-Internal-Token": token})
+        self._http = http_transport.client(base_url.rstrip("/"), BETWEEN_SERVICES, transport, timeout=30,
+                                           headers={"X-Numport-Internal-Token": token})
 
     async def aclose(self) -> None:
         await self._http.aclose()

@@ -7,7 +7,8 @@ from typing import Any
 
 import httpx
 
-from shared.http_transport import BETWEEN_SERVICES, transport_for
+from shared import http_transport
+from shared.http_transport import BETWEEN_SERVICES
 from shared.outages import retry_seconds
 
 ANSWERS = (200, 410)  # registration's own verdicts; anything else means it could not do the work
@@ -53,10 +54,8 @@ def _verdict(response: httpx.Response) -> dict[str, Any]:
 
 class RegistrationClient:
     def __init__(self, base_url: str, token: str, transport: httpx.AsyncBaseTransport | None = None) -> None:
-        self._http = httpx.AsyncClient(base_url=base_url.rstrip("/"), timeout=60,
-                                       limits=BETWEEN_SERVICES,
-                                       transport=transport or transport_for(base_url, limits=BETWEEN_SERVICES),
-                                       headers={"X-Numport-Internal-Token": token})
+        self._http = http_transport.client(base_url.rstrip("/"), BETWEEN_SERVICES, transport, timeout=60,
+                                           headers={"X-Numport-Internal-Token": token})
 
     async def aclose(self) -> None:
         await self._http.aclose()

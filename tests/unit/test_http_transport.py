@@ -40,8 +40,7 @@ class Server:
             while await reader.readuntil(b"\r\n\r\n"):
                 if self.stall:
                     await asyncio.sleep(5)
-                writer.write(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: "
-                             + str(len(BODY)).encode() + b"\r\n\r\n" + BODY)
+                writer.write(answer(BODY))
                 await writer.drain()
                 if self.close_after_answer:
                     break
